@@ -1,0 +1,1 @@
+"""Serving side: everything the Lambda image runs. Never imports TensorFlow or `training`."""
