@@ -6,52 +6,64 @@ handful of cheap, named image statistics on a small thumbnail of what the model 
 (numpy + Pillow only, a few milliseconds):
 
 - colour: a CT slice is gray (R = G = B); a colour photograph is not;
-- shape: CT slices are square; a 4:3 or 16:9 picture is squashed by the model's resize;
+- shape: CT slices are square; a 4:3 or 16:9 picture is squashed by the model's resize (a
+  policy, not fitted; the other checks do not rely on it);
 - field of view: outside the circular field of view a CT window is black, so the corners are
-  dark while the centre holds the body;
-- histogram: a CT window puts a large share of the pixels at black and the body well above it;
-- symmetry: an axial slice is roughly mirror-symmetric left to right.
+  dark, the disc inside is not, and the centre is much brighter than the corners;
+- histogram: a CT window puts about a fifth of the pixels at one black level, few pixels at
+  mid-gray, and the body well above it. "Black" is measured from the image's own darkest 1%,
+  so a slice windowed a little lighter or flatter still passes.
 
-Every check has a threshold; `training/gate.py` fits them on real slices and writes them into
-model.json's "input_gate" section. Without that section the defaults below apply, so the gate
+The statistics are chosen so that a grayscale photograph fails too: colour alone would let a
+black-and-white portrait through. Every check has a threshold; `training/gate.py` fits them
+on real slices (clean and perturbed like the robustness report) and writes them into
+model.json's "input_gate" section. Without that section DEFAULT_SETTINGS apply, so the gate
 is never off. Each check yields a margin normalised by its scale; the score is 0.5 + the
-smallest margin / 2 clipped to [0, 1], so a refusal scores below 0.5 and the reason names the
+smallest margin / 2, clipped to [0, 1], so a refusal scores below 0.5 and the reason names the
 check that failed worst.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
 
 THUMBNAIL = 64
+MIN_SIDE = 32  # smaller than this is an icon, not a slice
 
-# Defaults, fitted on the 1000 real slices of ../shared/data/cervical-fracture (see
-# training/gate.py); model.json's "input_gate" overrides them key by key.
+# Defaults: what `python training/gate.py ../shared/data/cervical-fracture` fitted (seed 0) on
+# the real slices, so a model.json without "input_gate" still gets the fitted gate.
+# model.json's "input_gate" overrides them key by key.
 DEFAULT_SETTINGS: dict = {
     "thumbnail": THUMBNAIL,
-    "max_chroma": 3.0,
+    "max_chroma": 3.1423,
     "max_aspect": 1.25,
-    "min_corner_dark": 0.55,
-    "min_centre_contrast": 60.0,
-    "min_dark_share": 0.08,
-    "max_dark_share": 0.55,
-    "min_body_level": 90.0,
-    "min_symmetry": 0.45,
+    "max_black_level": 41.75,
+    "min_corner_dark": 0.3823,
+    "min_centre_contrast": 62.3189,
+    "max_inner_dark": 0.0956,
+    "min_dark_share": 0.1638,
+    "max_dark_share": 0.292,
+    "max_mid_share": 0.3436,
+    "min_body_level": 151.25,
     "scales": {
         "chroma": 3.0,
         "aspect": 0.25,
-        "corner_dark": 0.2,
-        "centre_contrast": 40.0,
-        "dark_share": 0.1,
-        "body_level": 40.0,
-        "symmetry": 0.2,
+        "black_level": 23.0,
+        "corner_dark": 0.4021,
+        "centre_contrast": 109.3176,
+        "inner_dark": 0.0694,
+        "dark_share": 0.041,
+        "mid_share": 0.2151,
+        "body_level": 59.0,
     },
 }
 
-DARK_LEVEL = 40  # gray values below this count as the black surround of a CT window
+DARK_LEVEL = 40  # gray values this close to the darkest 1% count as the black surround
+MID_LEVEL = 150  # a CT window shows the body above this; photographs live in between
 
 
 @dataclass(frozen=True)
@@ -67,14 +79,26 @@ class GateVerdict:
 
 
 def settings_with_defaults(settings: dict | None) -> dict:
-    """model.json's "input_gate" section over the built-in defaults (missing keys keep theirs)."""
+    """model.json's "input_gate" section over the built-in defaults (missing keys keep theirs).
+
+    Keys the gate does not threshold (method, validation figures, ...) are ignored; a
+    threshold that is not a number raises ValueError, so a broken model.json fails loudly at
+    start-up instead of switching a check off.
+    """
     merged = {**DEFAULT_SETTINGS, "scales": dict(DEFAULT_SETTINGS["scales"])}
     for key, value in (settings or {}).items():
         if key == "scales" and isinstance(value, dict):
-            merged["scales"].update(value)
+            merged["scales"].update({name: _number(name, v) for name, v in value.items()})
         elif key in DEFAULT_SETTINGS:
-            merged[key] = value
+            merged[key] = _number(key, value)
+    merged["thumbnail"] = max(16, int(merged["thumbnail"]))
     return merged
+
+
+def _number(key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise ValueError(f"input_gate.{key} must be a finite number, not {value!r}")
+    return float(value)
 
 
 def _thumbnail(image: Image.Image, side: int) -> np.ndarray:
@@ -87,6 +111,7 @@ def _thumbnail(image: Image.Image, side: int) -> np.ndarray:
     return np.asarray(small, dtype=np.float32)
 
 
+@lru_cache(maxsize=4)
 def _radius(side: int) -> np.ndarray:
     """Distance of each thumbnail pixel from the centre, 1.0 at the inscribed circle."""
     centre = (side - 1) / 2
@@ -97,40 +122,39 @@ def _radius(side: int) -> np.ndarray:
 def image_features(image: Image.Image, side: int = THUMBNAIL) -> dict[str, float]:
     """The statistics the gate thresholds, computed once per image (also used for fitting)."""
     rgb = _thumbnail(image, side)
-    chroma = float((rgb.max(axis=2) - rgb.min(axis=2)).mean())
     gray = rgb.mean(axis=2)
     radius = _radius(side)
-    corners = gray[radius > 1.02]
-    centre = gray[radius < 0.6]
-    dark = gray < DARK_LEVEL
+    black = float(np.percentile(gray, 1))
+    dark = gray < black + DARK_LEVEL
+    corners, centre = gray[radius > 1.02], gray[radius < 0.6]
     body = gray[~dark]
     width, height = image.size
-    mirrored = gray[:, ::-1]
-    a, b = gray - gray.mean(), mirrored - mirrored.mean()
-    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    symmetry = float((a * b).sum() / denominator) if denominator > 0 else 0.0
     return {
-        "chroma": chroma,
+        "chroma": float((rgb.max(axis=2) - rgb.min(axis=2)).mean()),
         "aspect": max(width, height) / max(1, min(width, height)),
-        "corner_dark": float((corners < DARK_LEVEL).mean()),
+        "black_level": black,
+        "corner_dark": float((corners < black + DARK_LEVEL).mean()),
         "centre_contrast": float(centre.mean() - corners.mean()),
+        "inner_dark": float(dark[radius < 0.9].mean()),
         "dark_share": float(dark.mean()),
+        "mid_share": float((~dark & (gray < MID_LEVEL)).mean()),
         "body_level": float(np.median(body)) if body.size else 0.0,
-        "symmetry": symmetry,
     }
 
 
 # (feature, settings key, direction, refusal reason); direction +1: the value must be >= the
 # threshold, -1: <= it. Order matters only for ties in the margin.
 CHECKS: tuple[tuple[str, str, int, str], ...] = (
-    ("chroma", "max_chroma", -1, "colour photograph: a CT slice is gray"),
+    ("chroma", "max_chroma", -1, "colour photograph (CT slices are gray)"),
     ("aspect", "max_aspect", -1, "not square like an axial CT slice"),
-    ("corner_dark", "min_corner_dark", +1, "no circular field of view: the corners are not black"),
+    ("black_level", "max_black_level", -1, "no black surround like a CT window"),
+    ("corner_dark", "min_corner_dark", +1, "no circular field of view (the corners are not black)"),
     ("centre_contrast", "min_centre_contrast", +1, "no body in the centre of the field of view"),
-    ("dark_share", "min_dark_share", +1, "intensity histogram unlike a CT window: too little black"),
-    ("dark_share", "max_dark_share", -1, "intensity histogram unlike a CT window: mostly black"),
-    ("body_level", "min_body_level", +1, "intensity histogram unlike a CT window: body too dark"),
-    ("symmetry", "min_symmetry", +1, "not left-right symmetric like an axial slice"),
+    ("inner_dark", "max_inner_dark", -1, "no circular field of view (black inside the circle)"),
+    ("dark_share", "min_dark_share", +1, "histogram unlike a CT window (too little black)"),
+    ("dark_share", "max_dark_share", -1, "histogram unlike a CT window (mostly black)"),
+    ("mid_share", "max_mid_share", -1, "histogram unlike a CT window (too many mid-grays)"),
+    ("body_level", "min_body_level", +1, "histogram unlike a CT window (body too dark)"),
 )
 
 
@@ -149,6 +173,8 @@ def margins(features: dict[str, float], settings: dict) -> list[tuple[float, str
 def assess(image: Image.Image, settings: dict | None = None) -> GateVerdict:
     """Decide whether `image` (any mode, any size) looks like an axial CT slice."""
     merged = settings_with_defaults(settings)
+    if min(image.size) < MIN_SIDE:
+        return GateVerdict(False, 0.0, f"too small for a CT slice ({image.width}x{image.height})")
     features = image_features(image, int(merged["thumbnail"]))
     worst, reason = min(margins(features, merged), key=lambda item: item[0])
     score = float(np.clip(0.5 + worst / 2, 0.0, 1.0))

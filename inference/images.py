@@ -50,12 +50,14 @@ def decode_base64_image(text: object, max_bytes: int = DEFAULT_MAX_BYTES) -> byt
         raise InvalidImage('"image" must be a base64 string.', code="bad_request")
     # Each 4 base64 characters carry 3 bytes; refuse by length before allocating anything.
     check_size((len(text) * 3) // 4 - 2, max_bytes)
+    if isinstance(text, bytes):
+        text = text.decode("ascii", errors="replace")
+    if text.startswith("data:") and "," in text[:100]:
+        text = text.split(",", 1)[1]  # a data URL: data:image/png;base64,....
     try:
-        data = base64.b64decode(text, validate=True)
+        data = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidImage(
-            "The image is not valid base64.", code="invalid_base64"
-        ) from exc
+        raise InvalidImage("The image is not valid base64.", code="invalid_base64") from exc
     if not data:
         raise InvalidImage("The image is empty.", code="empty_image")
     check_size(len(data), max_bytes)

@@ -33,7 +33,7 @@ def perturb(image: Image.Image, rng: np.random.Generator) -> Image.Image:
             angle, resample=Image.BILINEAR, translate=tuple(float(s) for s in shift), fillcolor=0
         )
         if abs(scale - 1) > 1e-3:
-            crop = int(round(width / scale))
+            crop = round(width / scale)
             left = (width - crop) // 2
             image = image.crop((left, left, left + crop, left + crop)).resize(
                 (width, height), Image.BILINEAR

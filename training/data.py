@@ -37,7 +37,10 @@ class ImageRecord:
 
 
 def base_slice(path: Path | str) -> str:
-    """The base slice a file is a copy of: `CSFDV1B11 (7)-rotated2-sharpened1.png` -> `CSFDV1B11 (7)`."""
+    """The base slice a file is a copy of.
+
+    `CSFDV1B11 (7)-rotated2-sharpened1.png` -> `CSFDV1B11 (7)`.
+    """
     return Path(path).stem.split("-", 1)[0].strip()
 
 
@@ -62,9 +65,7 @@ def read_split(split_dir: Path) -> list[ImageRecord]:
     records = []
     for name in class_names(split_dir):
         files = sorted(
-            p
-            for p in (split_dir / name).iterdir()
-            if p.is_file() and not p.name.startswith(".")
+            p for p in (split_dir / name).iterdir() if p.is_file() and not p.name.startswith(".")
         )
         if not files:
             raise DataError(f"class folder is empty: {split_dir / name}")
@@ -90,7 +91,7 @@ def train_dir(root: Path) -> Path:
     raise DataError(f"{root} holds neither train/ nor class folders (fracture/, normal/)")
 
 
-def test_dir(root: Path, given: Path | None) -> Path | None:
+def held_out_dir(root: Path, given: Path | None) -> Path | None:
     """The independent test split: --test-dir if given, else ROOT/val when present."""
     if given is not None:
         if not Path(given).is_dir():

@@ -8,6 +8,8 @@ quantizer because TF 2.21's new one writes FULLY_CONNECTED v12, which tflite-run
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -40,21 +42,34 @@ def to_tflite(model: keras.Model, size: tuple[int, int], quantize: str = "none")
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {QUANTIZATIONS}, not {quantize!r}")
     spec = tf.TensorSpec((1, *size, 3), tf.float32, name="image")
-    function = tf.function(lambda image: model(image, training=False))
-    concrete = function.get_concrete_function(spec)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
+    with tempfile.TemporaryDirectory() as saved, contextlib.redirect_stdout(io.StringIO()):
+        # Through a SavedModel: converting a Keras 3 model's concrete function directly
+        # gave NaN outputs in TF 2.21.
+        model.export(saved, format="tf_saved_model", input_signature=[spec], verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+        _configure(converter, quantize)
+        return converter.convert()
+
+
+def _configure(converter, quantize: str) -> None:
     if quantize in ("dynamic", "float16"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "dynamic":
         converter.experimental_new_dynamic_range_quantizer = False
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
-    return converter.convert()
 
 
 def metadata(
-    *, sha256: str, size: tuple[int, int], architecture: str, quantize: str, threshold: float,
-    threshold_rule: str, classes: list[str], extra: dict,
+    *,
+    sha256: str,
+    size: tuple[int, int],
+    architecture: str,
+    quantize: str,
+    threshold: float,
+    threshold_rule: str,
+    classes: list[str],
+    extra: dict,
 ) -> dict:
     """model.json in the schema of docs/ARCHITECTURE.md."""
     document = {

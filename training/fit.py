@@ -53,7 +53,11 @@ def _better(candidate: tuple[float, float], best: tuple[float, float] | None, se
         return True
     loss, auc = candidate
     best_loss, best_auc = best
-    primary = (best_loss - loss, auc - best_auc) if select == "loss" else (auc - best_auc, best_loss - loss)
+    primary = (
+        (best_loss - loss, auc - best_auc)
+        if select == "loss"
+        else (auc - best_auc, best_loss - loss)
+    )
     if abs(primary[0]) > TIE:
         return primary[0] > 0
     return primary[1] > TIE
@@ -93,14 +97,15 @@ class EpochLine(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        logs = logs or {}
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        nan = float("nan")
         learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         print(
             f"[{self.name}] epoch {epoch + 1}/{self.epochs} "
-            f"loss {logs.get('loss', float('nan')):.4f} acc {logs.get('accuracy', float('nan')):.4f} "
-            f"| val_loss {logs.get('val_loss', float('nan')):.4f} "
-            f"val_acc {logs.get('val_accuracy', float('nan')):.4f} "
-            f"val_auc {logs.get('val_auc', float('nan')):.4f} "
+            f"loss {logs.get('loss', nan):.4f} acc {logs.get('accuracy', nan):.4f} "
+            f"| val_loss {logs.get('val_loss', nan):.4f} "
+            f"val_acc {logs.get('val_accuracy', nan):.4f} "
+            f"val_auc {logs.get('val_auc', nan):.4f} "
             f"| lr {learning_rate:.2g} | {time.perf_counter() - self.started:.1f}s",
             flush=True,
         )

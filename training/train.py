@@ -11,20 +11,25 @@ Every bad input ends with one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+# TensorFlow's C++ start-up chatter would bury the one line a bad input deserves.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.data import DataError  # noqa: E402
-from training.models import ARCHITECTURES  # noqa: E402
+from training.architectures import ARCHITECTURES, OneLineParser
+from training.data import DataError, held_out_dir, read_split, train_dir
 
 EXIT_BAD_INPUT = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         description="Train the cervical-fracture classifier and export it for the Lambda function.",
     )
     parser.add_argument("root", nargs="?", type=Path, help="dataset folder (Kaggle layout)")
@@ -40,14 +45,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
     parser.add_argument("--learning-rate", type=float, default=0.01)
-    parser.add_argument("--select", default="loss", choices=["loss", "auc"],
-                        help="best epoch/architecture by validation loss or AUC")
+    parser.add_argument(
+        "--select",
+        default="loss",
+        choices=["loss", "auc"],
+        help="best epoch/architecture by validation loss or AUC",
+    )
     parser.add_argument("--patience", type=int, default=0, help="early stopping; 0 = off")
     parser.add_argument("--augment", action="store_true", help="perturb training images")
     parser.add_argument("--validation-fraction", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--final-fit", default="train", choices=["train", "all"],
+        "--final-fit",
+        default="train",
+        choices=["train", "all"],
         help="'all': after choosing epochs and threshold on validation, refit on train+validation",
     )
     parser.add_argument("--quantize", default="none", choices=["none", "dynamic", "float16"])
@@ -73,6 +84,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        # Check the data before TensorFlow loads: a wrong folder fails in a second.
+        if args.download:
+            from training.download import fetch_dataset
+
+            args.root, args.download = fetch_dataset(), False
+        read_split(train_dir(args.root))
+        test_root = held_out_dir(args.root, args.test_dir)
+        if test_root is not None:
+            read_split(test_root)
         from training.pipeline import run
 
         run(args)

@@ -1,0 +1,1 @@
+"""Training side: TensorFlow, Keras, scikit-learn. Never shipped in the Lambda image."""
