@@ -8,7 +8,7 @@ VENVLEGACY := .venv-legacy
 PY := $(VENV)/bin/python
 DATA ?= ../shared/data/cervical-fracture
 
-.PHONY: help setup setup-serving demo test test-fast lint format train bench build e2e-docker serve clean
+.PHONY: events help setup setup-serving demo test test-fast lint format train bench build e2e-docker serve clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -58,11 +58,17 @@ format: setup  ## apply ruff's formatting
 train: setup  ## train the shipped model on $(DATA) into model/
 	$(PY) training/train.py $(DATA) --out model
 
-bench: setup setup-serving  ## measure; figures go to docs/BENCHMARKS.md
+setup-bench: setup  ## benchmark-only tools (atheris for bench/fuzz.py) into .venv
+	$(VENV)/bin/pip install -q -r requirements/bench.txt
+
+bench: setup setup-serving setup-bench  ## measure; figures go to docs/BENCHMARKS.md
 	$(PY) -m bench
 
 serve: setup  ## local API on http://127.0.0.1:3000 (stand-in for sam local start-api)
 	$(PY) -m inference.cli serve --port 3000
+
+events: setup  ## regenerate the sample events in events/ (their images are synthetic)
+	$(PY) events/generate_events.py
 
 clean:  ## remove the virtual environments and caches
 	rm -rf $(VENV) $(VENV313) $(VENVLEGACY) .pytest_cache .ruff_cache .hypothesis

@@ -29,6 +29,7 @@ except ModelError as exc:
     logger.error("model failed to load", extra={"model_dir": MODEL_DIR, "reason": str(exc)})
     raise
 SERVICE = FractureService(MODEL)
+SERVICE.warm_up()
 logger.info(
     "model loaded",
     extra={"model": MODEL.card.name, "model_version": MODEL.card.version, "runtime": MODEL.runtime},

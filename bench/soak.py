@@ -21,6 +21,7 @@ import argparse
 import base64
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -155,18 +156,17 @@ class SoakReport:
     threads_warm: int = 0
     threads_end: int = 0
     latencies_ms: list[float] = field(default_factory=list)  # after warm-up, in order
+    cpu_ms: list[float] = field(default_factory=list)  # this thread's CPU time per invocation
     window: int = 0
+    load_average: tuple[float, float] = (0.0, 0.0)  # 1-minute load at the start and the end
 
     @property
     def rss_growth(self) -> float:
         return self.peak_after_warmup_kb / self.rss_warm_kb - 1 if self.rss_warm_kb else 0.0
 
-    def window_ms(self, which: str, q: float) -> float:
-        values = (
-            self.latencies_ms[: self.window]
-            if which == "start"
-            else self.latencies_ms[-self.window :]
-        )
+    def window_ms(self, which: str, q: float, cpu: bool = False) -> float:
+        series = self.cpu_ms if cpu else self.latencies_ms
+        values = series[: self.window] if which == "start" else series[-self.window :]
         return percentile(values, q)
 
     @property
@@ -187,9 +187,10 @@ def run_soak(
     report = SoakReport(count=count, warmup=warmup)
     report.window = max(len(cycle), (count // 10) // len(cycle) * len(cycle))
 
-    def invoke(index: int) -> float:
+    def invoke(index: int) -> tuple[float, float]:
+        """(wall ms, CPU ms of this thread): CPU time is blind to other processes' load."""
         item = cycle[index % len(cycle)]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         try:
             response = handler(item.event, context)
         except Exception as exc:  # exactly what must never happen
@@ -197,8 +198,9 @@ def run_soak(
             report.unexpected_count += 1
             if len(report.unexpected) < 10:
                 report.unexpected.append(f"{item.name}: raised {exc!r}")
-            return elapsed
+            return elapsed, (time.thread_time() - cpu_started) * 1000
         elapsed = (time.perf_counter() - started) * 1000
+        cpu = (time.thread_time() - cpu_started) * 1000
         status = status_of(response)
         report.statuses[status] += 1
         if status != item.status:
@@ -206,7 +208,7 @@ def run_soak(
             if len(report.unexpected) < 10:
                 body = response.get("body") or response.get("error") or response
                 report.unexpected.append(f"{item.name}: {status}, expected {item.status}: {body}")
-        return elapsed
+        return elapsed, cpu
 
     for index in range(warmup):
         invoke(index)
@@ -215,10 +217,14 @@ def run_soak(
     report.rss_warm_kb = memory_kb()["VmRSS"]
     report.peak_reset = reset_peak_rss()
     report.threads_warm = threading.active_count()
+    load_start = os.getloadavg()[0]
     started = time.monotonic()
     for index in range(count):
-        report.latencies_ms.append(invoke(index))
+        wall, cpu = invoke(index)
+        report.latencies_ms.append(wall)
+        report.cpu_ms.append(cpu)
     report.seconds = time.monotonic() - started
+    report.load_average = (load_start, os.getloadavg()[0])
     memory = memory_kb()
     report.rss_end_kb = memory["VmRSS"]
     report.peak_after_warmup_kb = memory["VmHWM"] if report.peak_reset else memory["VmRSS"]
@@ -268,6 +274,16 @@ def markdown(report: SoakReport, cycle: list[SoakEvent]) -> str:
             f"{P99_RATIO_GOAL}x)",
         ],
         [
+            f"p99 CPU time first / last {report.window:,}",
+            f"{report.window_ms('start', 99, cpu=True):.1f} / "
+            f"{report.window_ms('end', 99, cpu=True):.1f} ms (the handler thread's own CPU "
+            "time: blind to other processes competing for the cores)",
+        ],
+        [
+            "machine load (1-min load average, 2 cores) at start / end",
+            f"{report.load_average[0]:.1f} / {report.load_average[1]:.1f}",
+        ],
+        [
             "wall time",
             f"{report.seconds:.0f} s ({report.count / report.seconds:.0f} invocations/s)",
         ],
@@ -277,7 +293,8 @@ def markdown(report: SoakReport, cycle: list[SoakEvent]) -> str:
     notes = "\n".join(f"- {line}" for line in report.unexpected)
     return (
         "`python -m bench.soak`: one warm process, the handler called directly (as Lambda "
-        "does), loopback image server for the URL events, JSON logs written to /dev/null.\n\n"
+        "does), a loopback image server in a second process for the URL events, JSON logs "
+        "written to /dev/null.\n\n"
         + markdown_table(["measure", "value"], rows)
         + f"\n\n{verdict}\n"
         + (f"\nFirst unexpected outcomes:\n{notes}\n" if notes else "")
@@ -291,32 +308,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS")
     args = parser.parse_args(argv)
 
-    from tests.reliability.misbehaving_server import MisbehavingServer
-
     os.environ["ALLOW_PRIVATE_URLS"] = "1"  # the image server is on loopback
     os.environ.setdefault("FETCH_TIMEOUT_SECONDS", "5")
     os.environ["ALLOWED_S3_BUCKETS"] = ""
+    # The upstream runs in a process of its own, as a remote server would.
+    upstream = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.misbehaving_server"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     report_out = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # the handler's JSON logs: written, but not to the terminal
     try:
+        port = int(upstream.stdout.readline())
+        os.dup2(devnull, 1)  # the handler's JSON logs: written, but not to the terminal
         import lambda_function
         from inference.events import LocalContext
 
-        with MisbehavingServer() as server:
-            cycle = soak_cycle(server.url)
-            report = run_soak(
-                lambda_function.lambda_handler,
-                cycle,
-                args.count,
-                warmup=args.warmup,
-                context=LocalContext(aws_request_id="soak"),
-            )
+        cycle = soak_cycle(lambda path: f"http://127.0.0.1:{port}{path}")
+        report = run_soak(
+            lambda_function.lambda_handler,
+            cycle,
+            args.count,
+            warmup=args.warmup,
+            context=LocalContext(aws_request_id="soak"),
+        )
     finally:
         sys.stdout.flush()
         os.dup2(report_out.fileno(), 1)
+        upstream.stdin.close()
+        upstream.wait(timeout=30)
     text = markdown(report, cycle)
-    print(text)
+    print(text, flush=True)
     if not args.no_write:
         from bench.report import write_section
 

@@ -7,19 +7,18 @@ are recognised here once and the rest of the service never sees an event.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
 
 from inference.errors import (
     BadRequest,
+    InvalidImage,
     MethodNotAllowed,
     NotFound,
     RequestError,
     UnsupportedMediaType,
 )
-from inference.images import DEFAULT_MAX_BYTES, check_size
+from inference.images import DEFAULT_MAX_BYTES, base64_bytes, check_size
 
 DIRECT, API_V1, API_V2 = "direct", "apigw-v1", "apigw-v2"
 IMAGE_CONTENT_TYPES = {"image/png", "image/jpeg", "image/jpg"}
@@ -108,8 +107,8 @@ def _body_bytes(event: dict, max_bytes: int) -> bytes:
     if event.get("isBase64Encoded"):
         check_size((len(body) * 3) // 4 - 2, max_bytes)
         try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as exc:
+            return base64_bytes(body)
+        except InvalidImage as exc:
             raise BadRequest("The request body is not valid base64.", code="bad_request") from exc
     check_size(len(body), max_bytes + max_bytes // 3 + 1024)  # JSON may carry base64 (4/3)
     return body.encode("utf-8", errors="surrogatepass")

@@ -19,8 +19,8 @@ black-and-white portrait through. Every check has a threshold; `training/gate.py
 on real slices (clean and perturbed like the robustness report) and writes them into
 model.json's "input_gate" section. Without that section DEFAULT_SETTINGS apply, so the gate
 is never off. Each check yields a margin normalised by its scale; the score is 0.5 + the
-smallest margin / 2, clipped to [0, 1], so a refusal scores below 0.5 and the reason names the
-check that failed worst.
+smallest margin / 2, clipped to [0, 1], so a refusal scores below 0.5; the reason is the
+first failing check in CHECKS order, the plainest explanation.
 """
 
 from __future__ import annotations
@@ -33,22 +33,23 @@ from PIL import Image
 
 THUMBNAIL = 64
 MIN_SIDE = 32  # smaller than this is an icon, not a slice
+PRESAMPLE = 512  # larger images are point-sampled to this side before averaging
 
 # Defaults: what `python training/gate.py ../shared/data/cervical-fracture` fitted (seed 0) on
 # the real slices, so a model.json without "input_gate" still gets the fitted gate.
 # model.json's "input_gate" overrides them key by key.
 DEFAULT_SETTINGS: dict = {
     "thumbnail": THUMBNAIL,
-    "max_chroma": 3.1423,
+    "max_chroma": 3.8923,
     "max_aspect": 1.25,
-    "max_black_level": 41.75,
-    "min_corner_dark": 0.3823,
-    "min_centre_contrast": 62.3189,
-    "max_inner_dark": 0.0956,
-    "min_dark_share": 0.1638,
-    "max_dark_share": 0.292,
-    "max_mid_share": 0.3436,
-    "min_body_level": 151.25,
+    "max_black_level": 47.5,
+    "min_corner_dark": 0.2817,
+    "max_inner_dark": 0.1129,
+    "min_centre_contrast": 34.9895,
+    "min_dark_share": 0.1536,
+    "max_dark_share": 0.3022,
+    "max_mid_share": 0.3973,
+    "min_body_level": 136.5,
     "scales": {
         "chroma": 3.0,
         "aspect": 0.25,
@@ -82,8 +83,8 @@ def settings_with_defaults(settings: dict | None) -> dict:
     """model.json's "input_gate" section over the built-in defaults (missing keys keep theirs).
 
     Keys the gate does not threshold (method, validation figures, ...) are ignored; a
-    threshold that is not a number raises ValueError, so a broken model.json fails loudly at
-    start-up instead of switching a check off.
+    threshold that is not a number raises ValueError instead of switching a check off. Call
+    it once when the model loads to refuse a broken model.json at start-up.
     """
     merged = {**DEFAULT_SETTINGS, "scales": dict(DEFAULT_SETTINGS["scales"])}
     for key, value in (settings or {}).items():
@@ -102,10 +103,16 @@ def _number(key: str, value: object) -> float:
 
 
 def _thumbnail(image: Image.Image, side: int) -> np.ndarray:
-    """A (side, side, 3) float array of what the model sees: RGB, squashed to a square."""
+    """A (side, side, 3) float array of what the model sees: RGB, squashed to a square.
+
+    A phone photo (12 MP) is first point-sampled to PRESAMPLE pixels a side, which keeps the
+    gate at a few milliseconds; slices (512x512 at most) are box-averaged directly.
+    """
+    if max(image.size) > 2 * PRESAMPLE:
+        image = image.resize((PRESAMPLE, PRESAMPLE), Image.Resampling.NEAREST)
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    small = image.resize((side, side), Image.Resampling.BOX, reducing_gap=2.0)
+    small = image.resize((side, side), Image.Resampling.BOX)
     if small.mode == "L":
         small = small.convert("RGB")
     return np.asarray(small, dtype=np.float32)
@@ -143,14 +150,15 @@ def image_features(image: Image.Image, side: int = THUMBNAIL) -> dict[str, float
 
 
 # (feature, settings key, direction, refusal reason); direction +1: the value must be >= the
-# threshold, -1: <= it. Order matters only for ties in the margin.
+# threshold, -1: <= it. The first failing check in this order gives the reason (the plainest
+# explanation first); the worst margin over all checks gives the score.
 CHECKS: tuple[tuple[str, str, int, str], ...] = (
     ("chroma", "max_chroma", -1, "colour photograph (CT slices are gray)"),
     ("aspect", "max_aspect", -1, "not square like an axial CT slice"),
     ("black_level", "max_black_level", -1, "no black surround like a CT window"),
     ("corner_dark", "min_corner_dark", +1, "no circular field of view (the corners are not black)"),
-    ("centre_contrast", "min_centre_contrast", +1, "no body in the centre of the field of view"),
     ("inner_dark", "max_inner_dark", -1, "no circular field of view (black inside the circle)"),
+    ("centre_contrast", "min_centre_contrast", +1, "no body in the centre of the field of view"),
     ("dark_share", "min_dark_share", +1, "histogram unlike a CT window (too little black)"),
     ("dark_share", "max_dark_share", -1, "histogram unlike a CT window (mostly black)"),
     ("mid_share", "max_mid_share", -1, "histogram unlike a CT window (too many mid-grays)"),
@@ -176,8 +184,10 @@ def assess(image: Image.Image, settings: dict | None = None) -> GateVerdict:
     if min(image.size) < MIN_SIDE:
         return GateVerdict(False, 0.0, f"too small for a CT slice ({image.width}x{image.height})")
     features = image_features(image, int(merged["thumbnail"]))
-    worst, reason = min(margins(features, merged), key=lambda item: item[0])
+    checked = margins(features, merged)
+    worst = min(margin for margin, _ in checked)
     score = float(np.clip(0.5 + worst / 2, 0.0, 1.0))
-    if worst < 0:
-        return GateVerdict(False, round(score, 4), reason)
+    failed = [reason for margin, reason in checked if margin < 0]
+    if failed:
+        return GateVerdict(False, round(score, 4), failed[0])
     return GateVerdict(True, round(score, 4), "looks like an axial CT slice")

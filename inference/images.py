@@ -9,7 +9,6 @@ and a truncated or corrupt file is a 400, never a stack trace.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import io
 import warnings
@@ -44,6 +43,23 @@ def check_size(size: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         )
 
 
+def base64_bytes(text: str | bytes) -> bytes:
+    """Strictly decoded base64 (400 on anything else); line breaks, as MIME writes, are allowed.
+
+    binascii's strict mode validates in C: several times faster than base64's regex check.
+    """
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        pass
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("ascii")
+        return binascii.a2b_base64("".join(text.split()), strict_mode=True)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidImage("The image is not valid base64.", code="invalid_base64") from exc
+
+
 def decode_base64_image(text: object, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The bytes of a base64 string, refused (413) by its length before decoding it."""
     if not isinstance(text, str | bytes):
@@ -54,10 +70,7 @@ def decode_base64_image(text: object, max_bytes: int = DEFAULT_MAX_BYTES) -> byt
         text = text.decode("ascii", errors="replace")
     if text.startswith("data:") and "," in text[:100]:
         text = text.split(",", 1)[1]  # a data URL: data:image/png;base64,....
-    try:
-        data = base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidImage("The image is not valid base64.", code="invalid_base64") from exc
+    data = base64_bytes(text)
     if not data:
         raise InvalidImage("The image is empty.", code="empty_image")
     check_size(len(data), max_bytes)

@@ -15,15 +15,14 @@ from aws_lambda_powertools import Logger
 from inference.fetch import redact
 
 SERVICE_NAME = os.environ.get("POWERTOOLS_SERVICE_NAME", "cervical-fracture")
-REQUEST_KEYS = ("request_id", "input_kind", "event_shape", "source")
 
 logger = Logger(service=SERVICE_NAME, level=os.environ.get("LOG_LEVEL", "INFO"))
 
 
 def start_request(request_id: str, event_shape: str) -> None:
     """Attach this request's id and event shape to every line until the next request."""
-    logger.remove_keys(list(REQUEST_KEYS))
-    logger.append_keys(request_id=request_id, event_shape=event_shape)
+    # Overwrite every request key (None is left out of the JSON): cheaper than remove + append.
+    logger.append_keys(request_id=request_id, event_shape=event_shape, input_kind=None, source=None)
 
 
 def set_input(kind: str, source: str | None) -> None:

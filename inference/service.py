@@ -8,6 +8,7 @@ tighten them without a new image.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import time
@@ -68,6 +69,18 @@ class FractureService:
         # A TFLite interpreter is not thread-safe; the local server runs several threads.
         self._invoke_lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """One throwaway pass at init, so the first caller does not pay for lazy imports.
+
+        Pillow loads its PNG plugin, numpy and the interpreter allocate their buffers on
+        first use; in Lambda the init phase runs at full CPU, the first request may not.
+        """
+        buffer = io.BytesIO()
+        Image.new("L", (64, 64), 0).save(buffer, format="PNG")
+        image = images.decode_image(buffer.getvalue())
+        assess(image, self.gate_settings)
+        self.predict(image)
+
     def health(self) -> dict:
         """Name and version of the loaded model, without running it."""
         return {
@@ -102,8 +115,10 @@ class FractureService:
     def check_input(self, image: Image.Image) -> GateVerdict:
         """The input gate; a refusal is a 422 that says why."""
         verdict = assess(image, self.gate_settings)
-        logger.info("input gate", extra={"gate": verdict.as_dict()})
         if not verdict.passed:
+            # Logged here because the refusal line carries only the error; a pass is logged
+            # with the classification (one line per request keeps the warm path cheap).
+            logger.info("input gate refused the image", extra={"gate": verdict.as_dict()})
             raise NotACtImage(
                 f"This does not look like an axial CT slice: {verdict.reason}.",
                 code="not_a_ct_image",
@@ -153,6 +168,7 @@ class FractureService:
                 "prediction": prediction,
                 "fracture_probability": round(probability, 6),
                 "model_version": self.card.version,
+                "gate": verdict.as_dict(),
                 **timings,
             },
         )

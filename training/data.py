@@ -127,6 +127,29 @@ def grouped_split(
     return train, validation
 
 
+def grouped_folds(
+    records: list[ImageRecord], folds: int, seed: int = 0
+) -> list[tuple[list[ImageRecord], list[ImageRecord]]]:
+    """K (train, validation) pairs; each class's base slices dealt round-robin into K folds."""
+    if folds < 2:
+        raise DataError(f"cross-validation needs at least 2 folds, not {folds}")
+    rng = random.Random(seed)
+    fold_of: dict[str, int] = {}
+    for label in (0, 1):
+        groups = sorted({r.base_slice for r in records if r.label == label})
+        if len(groups) < folds:
+            raise DataError(f"{len(groups)} base slices in a class cannot fill {folds} folds")
+        rng.shuffle(groups)
+        fold_of.update({group: i % folds for i, group in enumerate(groups)})
+    return [
+        (
+            [r for r in records if fold_of[r.base_slice] != k],
+            [r for r in records if fold_of[r.base_slice] == k],
+        )
+        for k in range(folds)
+    ]
+
+
 def open_image(path: Path) -> Image.Image:
     """Decode a file with PIL exactly as serving decodes bytes; unreadable -> DataError."""
     try:

@@ -101,7 +101,8 @@ class EpochLine(keras.callbacks.Callback):
         nan = float("nan")
         learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         print(
-            f"[{self.name}] epoch {epoch + 1}/{self.epochs} "
+            # A new line first: Keras's progress bar has not ended its line yet.
+            f"\n[{self.name}] epoch {epoch + 1}/{self.epochs} "
             f"loss {logs.get('loss', nan):.4f} acc {logs.get('accuracy', nan):.4f} "
             f"| val_loss {logs.get('val_loss', nan):.4f} "
             f"val_acc {logs.get('val_accuracy', nan):.4f} "

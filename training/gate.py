@@ -38,7 +38,7 @@ from training.gate_negatives import negative_families
 from training.perturbations import PERTURBATIONS
 
 EXIT_BAD_INPUT = 2
-SLACK = 0.25
+SLACK = 0.5
 # Smallest scale per statistic: real slices are exactly gray (chroma 0) and exactly square,
 # so their spread is 0; a little JPEG colour noise or rounding must not count as a refusal.
 MIN_SCALE = {
@@ -152,13 +152,22 @@ def fit_gate(train_root: Path, seed: int = 0, per_family: int = 40) -> dict:
 
 
 def write_section(model_dir: Path, section: dict) -> Path:
-    """Set model.json's "input_gate", keeping every other key and their order."""
+    """Set model.json's "input_gate", keeping every other key and their order.
+
+    MODEL_CARD.md, when the folder has one, is re-rendered from the updated model.json so
+    the card never shows another gate's figures.
+    """
     path = Path(model_dir) / "model.json"
     if not path.is_file():
         raise DataError(f"no model.json in {model_dir}: train or export a model first")
     metadata = json.loads(path.read_text())
     metadata["input_gate"] = section
     path.write_text(json.dumps(metadata, indent=2) + "\n")
+    card = Path(model_dir) / "MODEL_CARD.md"
+    if card.is_file():  # keep the card's gate figures in step with model.json
+        from training.model_card import write_model_card
+
+        write_model_card(Path(model_dir), metadata)
     return path
 
 

@@ -1,9 +1,10 @@
-"""Images that are not CT slices, for fitting and checking the input gate, honestly sourced.
+"""Images that are not CT slices, for measuring the input gate, honestly sourced.
 
 Nothing is downloaded: every negative is either drawn here from a seed (noise, gradients,
 matplotlib charts, text pages, shapes, blocky scenes) or is one of the sample images that
-ship inside the scikit-image wheel (`skimage/data/*.png|jpg`, the 200 LFW face crops), taken
-whole and as seeded square crops. `skimage.data` functions that would fetch from the web
+ship inside the scikit-image wheel (`skimage/data/*.png|jpg`, the 200 LFW face crops), or in
+the scikit-learn and matplotlib wheels (a few photos, logos, an MRI slice), taken whole and
+as seeded square crops. `skimage.data` functions that would fetch from the web
 (cat, brain, cells3d, ...) are never called. Each family is also given in grayscale, because
 a gate that only looks for colour is not enough.
 """
@@ -180,11 +181,52 @@ def skimage_faces() -> Iterator[Image.Image]:
             yield Image.fromarray(pixels).resize((SIZE, SIZE), Image.BICUBIC)
 
 
+def other_wheel_images(rng: np.random.Generator, crops: int = 10) -> Iterator[Image.Image]:
+    """Photos and pictures shipped in other installed wheels, whole and as square crops.
+
+    scikit-learn's china.jpg and flower.jpg, matplotlib's grace_hopper.jpg and two logos, plus
+    matplotlib's MRI head slice (s1045.ima, medical but not CT). The gate was designed
+    without looking at these: the benchmark reports them apart, as the nearest thing to
+    "photos the project never saw" that needs no download.
+    """
+    import gzip
+
+    import matplotlib
+    import sklearn
+
+    sample_data = Path(matplotlib.__file__).resolve().parent / "mpl-data" / "sample_data"
+    files = [
+        Path(sklearn.__file__).resolve().parent / "datasets" / "images" / "china.jpg",
+        Path(sklearn.__file__).resolve().parent / "datasets" / "images" / "flower.jpg",
+        sample_data / "grace_hopper.jpg",
+        sample_data / "Minduka_Present_Blue_Pack.png",
+        sample_data / "logo2.png",
+    ]
+    for path in files:
+        if not path.is_file():
+            continue
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
+        yield image
+        width, height = image.size
+        for _ in range(crops):
+            side = int(rng.uniform(0.3, 1.0) * min(width, height))
+            left = int(rng.integers(0, width - side + 1))
+            top = int(rng.integers(0, height - side + 1))
+            yield image.crop((left, top, left + side, top + side))
+    mri = sample_data / "s1045.ima.gz"
+    if mri.is_file():
+        pixels = np.frombuffer(gzip.decompress(mri.read_bytes()), np.uint16).reshape(256, 256)
+        scaled = (pixels.astype(np.float32) / max(1, int(pixels.max())) * 255).astype(np.uint8)
+        yield Image.fromarray(scaled).convert("RGB")
+
+
 def negative_families(seed: int = 0, per_family: int = 40) -> dict[str, list[Image.Image]]:
     """Every negative family by name, colour versions as generated and a `-gray` copy of each."""
     rng = np.random.default_rng(seed)
     families = {name: [make(rng) for _ in range(per_family)] for name, make in GENERATED.items()}
     families["skimage"] = list(skimage_samples(rng))
+    families["other_wheels"] = list(other_wheel_images(rng))
     for name in list(families):
         families[f"{name}-gray"] = [image.convert("L") for image in families[name]]
     families["faces-gray"] = list(skimage_faces())  # gray at the source

@@ -51,21 +51,37 @@ def render(document: dict) -> str:
     split, data = document.get("split", {}), document.get("data", {})
     training = document.get("training", {})
     rows = []
+    if "validation_before_refit" in metrics:
+        rows.append(
+            (
+                f"**{document['architecture']}** before refit / validation (held out)",
+                metrics["validation_before_refit"],
+            )
+        )
     for name in ("validation", "test"):
         if name in metrics:
-            rows.append((f"**{document['architecture']}** / {name}", metrics[name]))
+            seen = (
+                " (seen by refit)"
+                if name == "validation" and "validation_before_refit" in (metrics)
+                else ""
+            )
+            rows.append((f"**{document['architecture']}** / {name}{seen}", metrics[name]))
         if name in baseline:
             rows.append((f"shortcut baseline / {name}", baseline[name]))
     verdict = []
-    for name in ("test", "validation"):
-        if name in metrics and name in baseline:
-            ours, theirs = metrics[name]["per_image"], baseline[name]["per_image"]
-            ahead = (ours["accuracy"] or 0) > (theirs["accuracy"] or 0) and (
-                ours["roc_auc"] or 0
-            ) >= (theirs["roc_auc"] or 0)
+    for name in ("test", "validation_before_refit", "validation"):
+        reference = "validation" if name == "validation_before_refit" else name
+        if name in metrics and reference in baseline:
+            ours, theirs = metrics[name]["per_image"], baseline[reference]["per_image"]
+            pair = (
+                (ours["accuracy"] or 0, ours["roc_auc"] or 0),
+                (theirs["accuracy"] or 0, theirs["roc_auc"] or 0),
+            )
+            ahead = pair[0][0] > pair[1][0] and pair[0][1] >= pair[1][1]
+            level = pair[0] == pair[1]
             verdict.append(
-                f"On the {name} split the model is "
-                + ("**ahead of**" if ahead else "**not ahead of**")
+                f"On the {name.replace('_', ' ')} split the model is "
+                + ("**ahead of**" if ahead else "**level with**" if level else "**not ahead of**")
                 + f" the shortcut baseline (accuracy {_number(ours['accuracy'])} vs "
                 f"{_number(theirs['accuracy'])}, AUC {_number(ours['roc_auc'])} vs "
                 f"{_number(theirs['roc_auc'])})."
@@ -198,11 +214,16 @@ def _robustness(report: dict) -> str:
 def _gate(gate: dict) -> str:
     if not gate:
         return "Not fitted in this run (training/gate.py unavailable or --no-gate)."
-    figures = gate.get("validation") or {}
-    summary = ", ".join(f"{k}: {v}" for k, v in figures.items() if not isinstance(v, dict | list))
+    parts = []
+    for key, value in (gate.get("validation") or {}).items():
+        if isinstance(value, dict) and "refused" in value:
+            parts.append(f"{key.replace('_', ' ')}: {value['refused']} of {value.get('count')}")
+        elif not isinstance(value, dict | list):
+            parts.append(f"{key.replace('_', ' ')}: {value}")
     return (
-        "Thresholds in `model.json` (`input_gate`), fitted by training/gate.py. "
-        f"Its own validation figures: {summary or 'see model.json'}."
+        "Thresholds in `model.json` (`input_gate`), fitted by training/gate.py on the training "
+        "folder's slices. Its own validation figures (held-out real slices, generated and "
+        f"packaged non-CT images): {'; '.join(parts) or 'see model.json'}."
     )
 
 
@@ -210,3 +231,25 @@ def write_model_card(model_dir: Path, document: dict) -> Path:
     path = Path(model_dir) / CARD_FILE
     path.write_text(render(document))
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-render MODEL_CARD.md of a model folder from its model.json."""
+    import json
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m training.model_card MODEL_DIR", file=sys.stderr)
+        return 2
+    try:
+        document = json.loads((Path(args[0]) / "model.json").read_text())
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read {args[0]}/model.json: {exc}", file=sys.stderr)
+        return 2
+    print(write_model_card(Path(args[0]), document))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

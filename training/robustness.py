@@ -6,7 +6,9 @@ A real slice that was re-saved as JPEG, rotated a little, windowed brighter or f
 little noisier, arrives as gray instead of RGB or at 512x512 must not flip the answer. The
 report gives accuracy and fracture sensitivity (label 1 = fracture) clean and under each
 perturbation of training/perturbations.py, the drop in points from clean, the share of
-answers that flipped, and a flag on every accuracy or sensitivity drop over 2 points.
+answers that flipped, the mean absolute change of P(fracture) (which still moves when
+accuracy sits at 100% and cannot drop), and a flag on every accuracy or sensitivity drop
+over 2 points.
 
 The CLI evaluates the shipped model through the serving path (the .tflite interpreter and
 inference.preprocessing) on the validation base slices that model.json's "split" names, or on
@@ -63,12 +65,14 @@ def robustness_report(
         accuracy_drop = 100 * (clean["accuracy"] - perturbed["accuracy"])
         sensitivity_drop = 100 * (clean["sensitivity"] - perturbed["sensitivity"])
         flipped = float(((probabilities.reshape(-1) >= threshold) != clean_predicted).mean())
+        shift = float(np.abs(probabilities.reshape(-1) - clean_probabilities).mean())
         rows[name] = {
             "accuracy": round(perturbed["accuracy"], 4),
             "sensitivity": _round(perturbed["sensitivity"]),
             "accuracy_drop": round(accuracy_drop, 2),
             "sensitivity_drop": _round(sensitivity_drop, 2),
             "flipped": round(flipped, 4),
+            "probability_shift": round(shift, 4),
             "over_limit": bool(
                 accuracy_drop > MAX_DROP_POINTS
                 or (np.isfinite(sensitivity_drop) and sensitivity_drop > MAX_DROP_POINTS)
@@ -100,7 +104,7 @@ def format_table(report: dict) -> str:
         f"{report['images']} images ({report['fracture_images']} fracture), "
         f"threshold {report['threshold']}",
         f"{'condition':18s} {'accuracy':>9s} {'sensitivity':>12s} {'acc drop':>9s} "
-        f"{'sens drop':>10s} {'flipped':>8s}",
+        f"{'sens drop':>10s} {'flipped':>8s} {'p shift':>8s}",
         f"{'clean':18s} {clean['accuracy']:9.4f} {_cell(clean['sensitivity']):>12s}",
     ]
     for name, row in report["perturbations"].items():
@@ -108,7 +112,7 @@ def format_table(report: dict) -> str:
         lines.append(
             f"{name:18s} {row['accuracy']:9.4f} {_cell(row['sensitivity']):>12s} "
             f"{row['accuracy_drop']:9.2f} {_cell(row['sensitivity_drop'], '.2f'):>10s} "
-            f"{row['flipped']:8.4f}{mark}"
+            f"{row['flipped']:8.4f} {row['probability_shift']:8.4f}{mark}"
         )
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ at shutdown or after `MAX_STALL_SECONDS`, whichever comes first.
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import socketserver
 import struct
@@ -41,9 +42,12 @@ FAULTS = {
     "/gzip-bomb": "Content-Encoding: gzip whose body inflates to 200 MB",
     "/huge-declared": "declares a Content-Length of 1 GB, sends little",
     "/huge-streamed": "no Content-Length, streams zeros until the client hangs up",
+    "/garbage-status": "answers with bytes that are not an HTTP status line",
+    "/endless-headers": "sends header lines and never ends them",
 }
 
 
+@functools.cache
 def gzip_bomb() -> bytes:
     """A gzip stream of GZIP_BOMB_INFLATED_BYTES zeros, built a megabyte at a time."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: the gzip container
@@ -64,12 +68,12 @@ class MisbehavingServer:
         self._stopping = threading.Event()
         self._server: socketserver.ThreadingTCPServer | None = None
         self._thread: threading.Thread | None = None
-        self._bomb: bytes | None = None
         self._lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> MisbehavingServer:
+        gzip_bomb()  # built once, up front: building it must not eat into a fetch deadline
         outer = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -153,6 +157,8 @@ class MisbehavingServer:
             "/gzip-bomb": self._gzip_bomb,
             "/huge-declared": self._huge_declared,
             "/huge-streamed": self._huge_streamed,
+            "/garbage-status": lambda c, q: c.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"),
+            "/endless-headers": self._endless_headers,
         }
 
     # -- behaviours ----------------------------------------------------------------------------
@@ -204,20 +210,26 @@ class MisbehavingServer:
         conn.shutdown(socket.SHUT_WR)
 
     def _gzip_bomb(self, conn: socket.socket, query: str) -> None:
-        with self._lock:
-            if self._bomb is None:
-                self._bomb = gzip_bomb()
+        bomb = gzip_bomb()
         headers = {
             "Content-Type": "image/png",
             "Content-Encoding": "gzip",
-            "Content-Length": str(len(self._bomb)),
+            "Content-Length": str(len(bomb)),
         }
-        conn.sendall(self._head(200, headers) + self._bomb)
+        conn.sendall(self._head(200, headers) + bomb)
 
     def _huge_declared(self, conn: socket.socket, query: str) -> None:
         headers = {"Content-Type": "image/png", "Content-Length": str(1024**3)}
         conn.sendall(self._head(200, headers) + self.image)
         self._stall(5.0)
+
+    def _endless_headers(self, conn: socket.socket, query: str) -> None:
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: image/png\r\n")
+        deadline = time.monotonic() + MAX_STALL_SECONDS
+        count = 0
+        while time.monotonic() < deadline and not self._stopping.is_set() and count < 100_000:
+            conn.sendall(f"X-Padding-{count}: {'a' * 64}\r\n".encode())
+            count += 1
 
     def _huge_streamed(self, conn: socket.socket, query: str) -> None:
         conn.sendall(self._head(200, {"Content-Type": "image/png"}) + self.image)
@@ -227,3 +239,22 @@ class MisbehavingServer:
         while sent < 1024**3 and time.monotonic() < deadline and not self._stopping.is_set():
             conn.sendall(chunk)
             sent += len(chunk)
+
+
+def main() -> None:
+    """Serve from a process of its own: print the port, stop when stdin closes (or after 2 h).
+
+    Benchmarks run the upstream out of process, so its threads do not compete for the GIL
+    with the handler being measured.
+    """
+    import sys
+
+    with MisbehavingServer() as server:
+        print(server.port, flush=True)
+        stopper = threading.Thread(target=sys.stdin.read, daemon=True)
+        stopper.start()
+        stopper.join(timeout=2 * 3600)
+
+
+if __name__ == "__main__":
+    main()

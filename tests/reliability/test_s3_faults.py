@@ -119,3 +119,21 @@ def test_a_bucket_outside_the_allow_list_is_refused_without_any_request(s3):
 
     assert (error.status, error.code) == (403, "s3_bucket_not_allowed")
     assert s3.requests == []
+
+
+def test_through_the_handler_persistent_throttling_is_a_502_error_object(handler, context, s3):
+    s3.always_fail("SlowDown")
+
+    response = handler({"url": f"s3://{BUCKET}/{KEY}"}, context)
+
+    assert response["statusCode"] == 502
+    assert response["error"]["code"] == "s3_error"
+
+
+def test_through_the_handler_a_transient_throttle_is_invisible(handler, context, s3):
+    s3.fail_next("SlowDown")
+
+    response = handler({"url": f"s3://{BUCKET}/{KEY}"}, context)
+
+    assert response["statusCode"] == 200, response
+    assert response["prediction"] in ("fracture", "normal")

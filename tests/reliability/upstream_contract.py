@@ -17,6 +17,8 @@ FAULT_MATRIX: dict[str, tuple[int, str]] = {
     "/short-body": (502, "upstream_truncated"),
     "/gzip-bomb": (502, "upstream_compressed"),
     "/huge-declared": (413, "image_too_large"),
+    "/garbage-status": (502, "upstream_error"),
+    "/endless-headers": (502, "upstream_error"),
 }
 
 DNS_FAILURE_URL = "http://no-such-host.invalid/slice.png"  # .invalid never resolves (RFC 6761)

@@ -50,8 +50,16 @@ def test_a_classification_is_logged_with_request_id_timings_and_prediction(logge
     assert classified["model_version"] == response["model"]["version"]
     for timing in ("fetch_ms", "decode_ms", "gate_ms", "inference_ms"):
         assert classified[timing] >= 0
-    gate = next(line for line in lines if line["message"] == "input gate")
-    assert gate["gate"]["passed"] is True
+    assert classified["gate"] == response["input_check"]
+    assert classified["gate"]["passed"] is True
+
+
+def test_a_gate_refusal_is_logged_with_its_reason(logged, context, photo_png):
+    response, lines = logged({"image": base64.b64encode(photo_png).decode()}, context)
+    assert response["error"]["code"] == "not_a_ct_image"
+    gate = next(line for line in lines if line["message"] == "input gate refused the image")
+    assert gate["gate"]["passed"] is False
+    assert gate["gate"]["reason"] in response["error"]["message"]
 
 
 def test_no_image_bytes_in_the_logs(logged, context, ct_png, photo_png):

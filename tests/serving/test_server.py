@@ -131,3 +131,63 @@ def test_the_client_says_one_line_when_the_endpoint_is_down():
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "cannot reach" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_concurrent_requests_share_one_interpreter_safely(api, ct_png, photo_png):
+    """Eight requests at once (two server threads): each gets its own, correct answer."""
+    expected_ct = json.loads(call(api, "POST", "/predict", ct_png, "image/png")[2])
+    results: list[tuple[int, dict]] = [None] * 8  # type: ignore[list-item]
+
+    def post(index: int) -> None:
+        image = ct_png if index % 2 == 0 else photo_png
+        status, _, payload = call(api, "POST", "/predict", image, "image/png")
+        results[index] = (status, json.loads(payload))
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for index, (status, body) in enumerate(results):
+        if index % 2 == 0:
+            assert status == 200
+            assert body["fracture_probability"] == pytest.approx(
+                expected_ct["fracture_probability"]
+            )
+        else:
+            assert (status, body["error"]["code"]) == (422, "not_a_ct_image")
+
+
+@pytest.fixture(scope="module")
+def emulator(lambda_module):
+    """A stand-in for the Lambda runtime interface emulator: the POST body is the event."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Invocations(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = json.dumps(lambda_module.lambda_handler(event, None)).encode()
+            self.send_response(200)  # the emulator answers 200 whatever the function returns
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Invocations)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/2015-03-31/functions/function/invocations"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_client_speaks_to_the_emulator_with_direct_events(emulator, tmp_path, ct_png):
+    path = tmp_path / "slice.png"
+    path.write_bytes(ct_png)
+    result = run_client("--endpoint", emulator, "--image", str(path), "--binary")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.split("\n", 1)[1])["prediction"] in ("fracture", "normal")
+    result = run_client("--endpoint", emulator, "--url", "http://169.254.169.254/")
+    assert result.returncode == 1 and result.stdout.startswith("HTTP 403")

@@ -64,7 +64,8 @@ def test_validation_figures_are_on_held_out_slices_and_every_negative_family(fit
     assert figures["negatives_refused"]["refused"] >= 0.9
     assert figures["negatives_gray_refused"]["refused"] >= 0.9
     families = figures["families"]
-    for name in ("noise", "gradient", "chart", "text", "shapes", "blocky_scene", "skimage"):
+    for name in ("noise", "gradient", "chart", "text", "shapes", "blocky_scene", "skimage",
+                 "other_wheels"):  # fmt: skip
         assert families[name]["count"] > 0
         assert families[f"{name}-gray"]["count"] == families[name]["count"]
     assert families["faces-gray"]["count"] > 0

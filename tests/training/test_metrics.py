@@ -61,12 +61,18 @@ def test_bootstrap_interval_brackets_the_estimate_and_resamples_slices() -> None
     assert high - low > 0.1  # five slices: the interval must be wide, not image-narrow
 
 
-def test_threshold_rule_keeps_0_5_or_goes_below_every_validation_fracture() -> None:
-    assert choose_threshold(np.array([1, 0]), np.array([0.7, 0.1])) == 0.5
+def test_threshold_rule_favours_sensitivity() -> None:
+    # Separated classes: the log-odds midpoint of 0.1 and 0.7 is below 0.5.
+    separated = choose_threshold(np.array([1, 0]), np.array([0.7, 0.1]))
+    assert separated == pytest.approx(1 / (1 + math.exp(-(math.log(7 / 3) + math.log(1 / 9)) / 2)))
+    assert 0.1 < separated < 0.5
+    # A clean gap high up still never lifts the threshold above 0.5.
+    assert choose_threshold(np.array([1, 0]), np.array([0.999, 0.9])) == 0.5
+    # Overlap: half the lowest fracture score, so every validation fracture is caught.
     lowered = choose_threshold(LABELS, PROBABILITIES)
     assert lowered == pytest.approx(0.15)
     assert all(PROBABILITIES[LABELS == 1] >= lowered)
-    assert choose_threshold(np.array([1, 0]), np.array([0.01, 0.0])) == 0.05
+    assert choose_threshold(np.array([1, 0]), np.array([0.01, 0.2])) == 0.05
 
 
 def test_shortcut_baseline_learns_the_coarse_layout() -> None:

@@ -37,6 +37,7 @@ def test_darker_images_miss_a_fracture(report: dict) -> None:
     assert row["accuracy"] == 0.75 and row["accuracy_drop"] == 25.0
     assert row["sensitivity"] == 0.5 and row["sensitivity_drop"] == 50.0
     assert row["flipped"] == 0.25
+    assert row["probability_shift"] == 0.25  # one answer of four moved from 1.0 to 0.0
     assert row["over_limit"] is True
 
 
@@ -50,6 +51,7 @@ def test_colour_mode_changes_do_not_matter_to_this_model(report: dict) -> None:
     for name in ("grayscale", "rgb", "size_512"):
         row = report["perturbations"][name]
         assert row["accuracy_drop"] == 0.0 and row["flipped"] == 0.0
+        assert row["probability_shift"] == 0.0
         assert row["over_limit"] is False
     assert "grayscale" not in report["over_limit"]
     assert {"brightness_-15%", "brightness_+15%"} <= set(report["over_limit"])

@@ -106,3 +106,17 @@ def test_baseline_sits_beside_the_model_in_json_and_card(trained) -> None:
     assert "not a diagnostic device" in card
     assert "Anatomical-level and series confound" in card
     assert f"{document['threshold']:.3f}" in card
+
+
+def test_final_fit_on_all_data_keeps_the_held_out_figures(dataset, tmp_path) -> None:
+    from tests.training.conftest import train_args
+    from training.pipeline import run
+
+    out = tmp_path / "refit"
+    document = run(train_args(dataset.root, out, final_fit="all", epochs=1))
+    metrics = document["metrics"]
+    assert "validation_before_refit" in metrics
+    assert "seen by the refit" in metrics["note"]
+    assert document["training"]["final_fit"]["on"].startswith("train + validation")
+    assert "before refit / validation (held out)" in (out / "MODEL_CARD.md").read_text()
+    FractureModel(out)  # the refit model is what was exported, and it loads
