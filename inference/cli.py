@@ -43,6 +43,8 @@ def load_handler():
     """lambda_function.lambda_handler, with the model loaded (or CliError saying why not)."""
     from inference.errors import ModelError
 
+    if str(ROOT) not in sys.path:  # lambda_function.py sits beside inference/, as in Lambda
+        sys.path.insert(0, str(ROOT))
     try:
         import lambda_function
     except ModelError as exc:
@@ -114,15 +116,21 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from inference.server import serve
+    from inference.server import create_server
 
     handler = load_handler()
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}, not only on this machine", file=sys.stderr)
-    print(
-        f"serving POST /predict and GET /health on http://{args.host}:{args.port}", file=sys.stderr
-    )
-    serve(handler, host=args.host, port=args.port, threads=args.threads)
+    try:
+        server = create_server(handler, host=args.host, port=args.port, threads=args.threads)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    url = f"http://{args.host}:{server.effective_port}"
+    print(f"serving POST /predict and GET /health on {url}", file=sys.stderr, flush=True)
+    try:
+        server.run()
+    finally:
+        server.close()
     return 0
 
 

@@ -122,11 +122,12 @@ def parse_event(event: object, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedRequ
     method, path = _method_and_path(event, shape)
     if path not in ROUTES:
         raise NotFound(
-            f"There is no route {path}; use POST /predict or GET /health.", code="route_not_found"
+            f"There is no route {path[:100]}; use POST /predict or GET /health.",
+            code="route_not_found",
         )
     if method not in ROUTES[path]:
         error = MethodNotAllowed(
-            f"{path} accepts {' or '.join(ROUTES[path])}, not {method or 'no method'}.",
+            f"{path} accepts {' or '.join(ROUTES[path])}, not {method[:20] or 'no method'}.",
             code="method_not_allowed",
         )
         error.allow = ROUTES[path]

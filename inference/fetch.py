@@ -22,12 +22,14 @@ from __future__ import annotations
 import contextlib
 import http.client
 import ipaddress
+import os
 import socket
 import ssl
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from functools import lru_cache
+from urllib.parse import quote, urljoin, urlsplit
 
 from inference.addresses import IPAddress, blocked_reason
 from inference.errors import (
@@ -92,6 +94,8 @@ def parse_http_url(url: str) -> Target:
     except ValueError as exc:
         raise BadRequest("The URL is malformed.", code="invalid_url") from exc
     scheme = parts.scheme.lower()
+    if scheme == "s3":  # only reachable through a redirect: s3 URLs never come here first
+        raise BadRequest("A redirect to an s3:// URL is not followed.", code="invalid_url")
     if scheme not in ("http", "https"):
         raise BadRequest(
             f"Only http, https and s3 URLs are accepted, not {scheme or 'a URL without scheme'}.",
@@ -105,12 +109,14 @@ def parse_http_url(url: str) -> Target:
     if "%" in host:
         raise BadRequest("IPv6 zone identifiers are not accepted.", code="invalid_url")
     try:
-        host.encode("idna")
+        host = host.encode("idna").decode("ascii")  # internationalised names, as DNS spells them
     except UnicodeError as exc:
         raise BadRequest("The URL's host name is not valid.", code="invalid_url") from exc
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    # Percent-encode non-ASCII only; every ASCII character is sent as the caller wrote it.
+    path = "".join(c if ord(c) < 128 else quote(c) for c in path)
     return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
 
 
@@ -201,6 +207,17 @@ class Deadline:
             self._timer = None
 
 
+@lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    # Loading the CA bundle costs milliseconds: once per process (per SSL_CERT_* setting).
+    return ssl.create_default_context()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The verifying client context (system CAs, or SSL_CERT_FILE / SSL_CERT_DIR when set)."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
 def connect(target: Target, addresses: list[IPAddress], deadline: Deadline) -> socket.socket:
     """A socket to the first reachable checked address (TLS verified against the host name)."""
     last_error: OSError | None = None
@@ -218,9 +235,8 @@ def connect(target: Target, addresses: list[IPAddress], deadline: Deadline) -> s
         deadline.guard(sock)
         if target.scheme == "https":
             try:
-                context = ssl.create_default_context()
                 sock.settimeout(deadline.remaining())
-                sock = context.wrap_socket(sock, server_hostname=target.host)
+                sock = tls_context().wrap_socket(sock, server_hostname=target.host)
             except TimeoutError:
                 sock.close()
                 raise
@@ -344,7 +360,7 @@ def fetch_image(
             raise UpstreamTimeout(
                 f"Fetching the image took longer than {deadline_s:g} s.", code="upstream_timeout"
             ) from exc
-        except (http.client.HTTPException, OSError) as exc:
+        except (http.client.HTTPException, OSError, ValueError) as exc:
             if deadline.expired():
                 raise UpstreamTimeout(
                     f"Fetching the image took longer than {deadline_s:g} s.",

@@ -40,26 +40,28 @@ PRESAMPLE = 512  # larger images are point-sampled to this side before averaging
 # model.json's "input_gate" overrides them key by key.
 DEFAULT_SETTINGS: dict = {
     "thumbnail": THUMBNAIL,
-    "max_chroma": 3.8923,
+    "max_chroma": 3.0,
     "max_aspect": 1.25,
-    "max_black_level": 47.5,
-    "min_corner_dark": 0.2817,
-    "max_inner_dark": 0.1129,
-    "min_centre_contrast": 34.9895,
-    "min_dark_share": 0.1536,
-    "max_dark_share": 0.3022,
-    "max_mid_share": 0.3973,
-    "min_body_level": 136.5,
+    "max_black_level": 50.15,
+    "min_corner_dark": 0.2856,
+    "min_second_corner_dark": 0.1701,
+    "max_inner_dark": 0.126,
+    "min_centre_contrast": 58.5867,
+    "min_dark_share": 0.0737,
+    "max_dark_share": 0.4402,
+    "max_mid_share": 0.3382,
+    "min_body_level": 145.2,
     "scales": {
         "chroma": 3.0,
         "aspect": 0.25,
-        "black_level": 23.0,
-        "corner_dark": 0.4021,
-        "centre_contrast": 109.3176,
-        "inner_dark": 0.0694,
-        "dark_share": 0.041,
-        "mid_share": 0.2151,
-        "body_level": 59.0,
+        "black_level": 28.0,
+        "corner_dark": 0.4418,
+        "second_corner_dark": 0.3122,
+        "centre_contrast": 118.7882,
+        "inner_dark": 0.0706,
+        "dark_share": 0.1887,
+        "mid_share": 0.2185,
+        "body_level": 72.0,
     },
 }
 
@@ -126,6 +128,34 @@ def _radius(side: int) -> np.ndarray:
     return np.hypot(yy - centre, xx - centre) / (side / 2)
 
 
+def _chroma(rgb: np.ndarray, cells: int = 16) -> float:
+    """Mean max-min channel spread on a cells x cells grid of block averages.
+
+    Averaging first keeps per-pixel colour noise (a noisy or JPEG-ed gray slice saved as RGB)
+    from reading as colour, while a photograph's colours, which cover whole regions, remain.
+    """
+    side = rgb.shape[0]
+    if side % cells:
+        cells = side
+    blocks = rgb.reshape(cells, side // cells, cells, side // cells, 3).mean(axis=(1, 3))
+    return float((blocks.max(axis=2) - blocks.min(axis=2)).mean())
+
+
+def _second_darkest_corner(dark: np.ndarray, radius: np.ndarray) -> float:
+    """Dark share of the second darkest of the four corners (outside the inscribed circle).
+
+    A CT surround is black all round, so at least two corners are mostly black even when the
+    slice is zoomed or rotated; a photograph with one shadowed corner is not.
+    """
+    half = dark.shape[0] // 2
+    outside = radius > 1.02
+    shares = []
+    for rows in (slice(0, half), slice(half, None)):
+        for cols in (slice(0, half), slice(half, None)):
+            shares.append(float(dark[rows, cols][outside[rows, cols]].mean()))
+    return sorted(shares)[2]
+
+
 def image_features(image: Image.Image, side: int = THUMBNAIL) -> dict[str, float]:
     """The statistics the gate thresholds, computed once per image (also used for fitting)."""
     rgb = _thumbnail(image, side)
@@ -137,10 +167,11 @@ def image_features(image: Image.Image, side: int = THUMBNAIL) -> dict[str, float
     body = gray[~dark]
     width, height = image.size
     return {
-        "chroma": float((rgb.max(axis=2) - rgb.min(axis=2)).mean()),
+        "chroma": _chroma(rgb),
         "aspect": max(width, height) / max(1, min(width, height)),
         "black_level": black,
         "corner_dark": float((corners < black + DARK_LEVEL).mean()),
+        "second_corner_dark": _second_darkest_corner(dark, radius),
         "centre_contrast": float(centre.mean() - corners.mean()),
         "inner_dark": float(dark[radius < 0.9].mean()),
         "dark_share": float(dark.mean()),
@@ -157,6 +188,12 @@ CHECKS: tuple[tuple[str, str, int, str], ...] = (
     ("aspect", "max_aspect", -1, "not square like an axial CT slice"),
     ("black_level", "max_black_level", -1, "no black surround like a CT window"),
     ("corner_dark", "min_corner_dark", +1, "no circular field of view (the corners are not black)"),
+    (
+        "second_corner_dark",
+        "min_second_corner_dark",
+        +1,
+        "no circular field of view (one black corner at most)",
+    ),
     ("inner_dark", "max_inner_dark", -1, "no circular field of view (black inside the circle)"),
     ("centre_contrast", "min_centre_contrast", +1, "no body in the centre of the field of view"),
     ("dark_share", "min_dark_share", +1, "histogram unlike a CT window (too little black)"),

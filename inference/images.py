@@ -13,7 +13,7 @@ import binascii
 import io
 import warnings
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from inference.errors import InvalidImage, PayloadTooLarge, UnsupportedMediaType, UnusableImage
 
@@ -116,8 +116,11 @@ def decode_image(
             "The image declares more pixels than the service decodes (decompression bomb).",
             code="too_many_pixels",
         ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        # Pillow reports truncated and corrupt files as OSError/SyntaxError/ValueError.
+    except PayloadTooLarge:
+        raise
+    except Exception as exc:
+        # Pillow reports truncated and corrupt files as OSError, SyntaxError or ValueError, and
+        # hostile ones as stranger things (struct.error, IndexError...): all mean "bad image".
         raise InvalidImage(
             f"The {fmt} image is truncated or corrupt and cannot be decoded.",
             code="invalid_image",

@@ -91,8 +91,13 @@ class ModelCard:
 class FractureModel:
     """A loaded, verified model. Create once per process (Lambda init), reuse per request."""
 
-    def __init__(self, model_dir: str | os.PathLike, *, num_threads: int | None = None,
-                 runtime: str | None = None):
+    def __init__(
+        self,
+        model_dir: str | os.PathLike,
+        *,
+        num_threads: int | None = None,
+        runtime: str | None = None,
+    ):
         model_dir = Path(model_dir)
         metadata_path = model_dir / METADATA_FILE
         try:

@@ -49,7 +49,10 @@ def allowed_buckets(value: str | None = None) -> frozenset[str]:
 
 def parse_s3_url(url: str) -> tuple[str, str]:
     """(bucket, key) of an s3:// URL, or 400."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unbalanced "[" in the host
+        raise BadRequest("The S3 URL is malformed.", code="invalid_url") from exc
     bucket, key = parts.netloc, unquote(parts.path.lstrip("/"))
     if parts.scheme.lower() != "s3" or not bucket or not key:
         raise BadRequest("An S3 URL must look like s3://bucket/key.", code="invalid_url")

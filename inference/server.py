@@ -143,12 +143,3 @@ def create_server(handler: Handler, host: str = "127.0.0.1", port: int = 3000, t
         max_request_body_size=2 * MAX_REQUEST_BYTES,
         ident="cervical-fracture-local",
     )
-
-
-def serve(handler: Handler, host: str = "127.0.0.1", port: int = 3000, threads: int = 4) -> None:
-    """Run the local API until interrupted (loopback by default)."""
-    server = create_server(handler, host, port, threads)
-    try:
-        server.run()
-    finally:
-        server.close()

@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -107,10 +108,16 @@ class Emulator:
         body = event if isinstance(event, bytes) else json.dumps(event).encode()
         request = urllib.request.Request(self.url, data=body, method="POST")
         started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            payload = response.read()
-            status = response.status
-        return status, json.loads(payload), time.perf_counter() - started
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                payload, status = response.read(), response.status
+        except urllib.error.HTTPError as error:  # e.g. 502 on an init error: curl shows it too
+            payload, status = error.read(), error.code
+        seconds = time.perf_counter() - started
+        try:
+            return status, json.loads(payload), seconds
+        except ValueError:
+            return status, {"raw": payload.decode(errors="replace")}, seconds
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

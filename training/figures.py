@@ -29,7 +29,9 @@ def training_curves(history: dict[str, list[float]], path: Path) -> None:
                     range(1, len(values) + 1), values, style, label=(prefix or "train_") + key
                 )
         axis.set_xlabel("epoch")
-        axis.set_title(key)
+        axis.set_title(key + (" (log scale)" if key == "loss" else ""))
+        if key == "loss":
+            axis.set_yscale("log")  # near-zero validation losses still differ by decades
         axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=90)
@@ -96,12 +98,12 @@ def example_grid(
     for axis, index in zip(axes.ravel(), chosen, strict=False):
         true = CLASS_NAMES[int(labels[index])]
         predicted = CLASS_NAMES[int(probabilities[index] >= threshold)]
-        axis.imshow(images[index].convert("L"), cmap="gray")
+        axis.imshow(images[index].convert("L").resize((160, 160)), cmap="gray")
         axis.set_title(
             f"true {true}\npred {predicted} p={probabilities[index]:.2f}",
             fontsize=8,
             color="black" if true == predicted else "red",
         )
     figure.tight_layout()
-    figure.savefig(path, dpi=80)
+    figure.savefig(path, dpi=60)
     plt.close(figure)

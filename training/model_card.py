@@ -143,6 +143,7 @@ use, and must not be used to rule a fracture in or out for a patient.
   ({len(validation_side.get("base_slices", []))} slices). Validation slices:
   {", ".join(validation_side.get("base_slices", []))}.
 - Final fit: {final_fit.get("on", "n/a")}, {final_fit.get("epochs", "n/a")} epochs.
+- Audit (`training/audit.py`): {_audit(data.get("audit") or {})}
 
 ## Results
 
@@ -194,6 +195,22 @@ Selection: {training.get("selection", "n/a")}.
 
 {", ".join(f"`{name}`" for name in document.get("figures", []))}
 """
+
+
+def _audit(report: dict) -> str:
+    if not report:
+        return "not run."
+    pairs = "; ".join(
+        f"{' / '.join(c['splits'])}: {len(c['shared_base_slices'])} shared base slices, "
+        f"{c['exact_duplicates']} exact duplicates, {c['near_duplicate_pairs']} near-duplicate "
+        f"pairs (pHash distance <= {report.get('near_duplicate_distance')})"
+        for c in report.get("cross_split", [])
+    )
+    verdict = "leakage found" if report.get("leakage") else "no leakage (no shared slice or file)"
+    return (
+        f"{verdict}; {pairs}. Near-duplicates across a clean grouped split are neighbouring "
+        "slices of one series: the splits are less independent than their names suggest."
+    )
 
 
 def _robustness(report: dict) -> str:

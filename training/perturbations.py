@@ -64,6 +64,18 @@ def resize(image: Image.Image, side: int) -> Image.Image:
     return _plain(image).resize((side, side), Image.Resampling.BILINEAR)
 
 
+def zoom(image: Image.Image, factor: float) -> Image.Image:
+    """Magnify (factor > 1: centre crop) or shrink (< 1: black border) about the centre,
+    same size: a slice exported with a slightly different field of view or crop."""
+    source = _plain(image)
+    width, height = source.size
+    crop_w, crop_h = round(width / factor), round(height / factor)
+    left, top = (width - crop_w) // 2, (height - crop_h) // 2
+    # PIL fills the part of a crop box outside the image with black, which is the surround.
+    framed = source.crop((left, top, left + crop_w, top + crop_h))
+    return framed.resize((width, height), Image.Resampling.BILINEAR)
+
+
 def _plain(image: Image.Image) -> Image.Image:
     return image if image.mode in ("L", "RGB") else image.convert("RGB")
 

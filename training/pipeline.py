@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from training.architectures import ARCHITECTURES
+from training.audit import audit
 from training.data import (
     DataError,
     ImageRecord,
@@ -253,8 +254,15 @@ def run(args: argparse.Namespace) -> dict:
             )
         for entry in candidates.values():
             entry.pop("_probabilities", None)
+        splits = {"train": train, "validation": validation}
+        if test_records:
+            splits["test"] = test_records
+        leakage = audit(splits)
+        for pair in leakage["cross_split"]:
+            pair.pop("near_duplicate_examples", None)
+            pair["near_duplicate_base_slices"] = len(pair["near_duplicate_base_slices"])
         extra = {
-            "data": data_summary(records, test_records, root),
+            "data": {**data_summary(records, test_records, root), "audit": leakage},
             "split": split_summary(train, validation, args.seed),
             "metrics": metrics,
             "baseline": baseline,

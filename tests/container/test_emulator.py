@@ -9,7 +9,9 @@ aws-sam-cli wheel) runs awslambdaric with the image's Python (3.13 for the defau
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import shutil
 import subprocess
 
 import pytest
@@ -78,3 +80,12 @@ def test_bad_request_is_a_shaped_400_not_a_crash(emulator):
     assert status == 200
     assert payload["statusCode"] == 400, payload
     assert "error" in payload
+
+
+def test_a_task_root_missing_the_serving_package_fails_under_the_emulator(layout, tmp_path):
+    """The emulator run can fail: without inference/ the runtime reports an import error."""
+    broken_root = tmp_path / "task"
+    shutil.copytree(layout.task_root, broken_root, ignore=shutil.ignore_patterns("inference"))
+    with Emulator(dataclasses.replace(layout, task_root=broken_root)) as broken:
+        _, payload, _ = broken.invoke(event("direct_base64"))
+    assert payload.get("errorType") == "Runtime.ImportModuleError", payload

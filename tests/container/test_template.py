@@ -100,6 +100,20 @@ def test_optional_auth_and_throttling_are_parameters(template):
         assert parameters[name]["Default"] == "false"
     for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit", "LogRetentionDays"):
         assert parameters[name]["Type"] == "Number"
+    resources = template["Resources"]
+    api = resources["FractureApi"]["Properties"]["Body"]
+    for methods in api["paths"].values():
+        for operation in methods.values():
+            assert operation["security"] == [
+                {"Fn::If": ["UseApiKey", {"api_key": []}, {"Ref": "AWS::NoValue"}]}
+            ]
+            assert operation["x-amazon-apigateway-auth"] == {
+                "type": {"Fn::If": ["UseIamAuth", "AWS_IAM", "NONE"]}
+            }
+    (settings,) = resources["FractureApiStage"]["Properties"]["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    for name in ("FractureApiKey", "FractureUsagePlan", "FractureUsagePlanKey"):
+        assert resources[name]["Condition"] == "UseApiKey"
     assert {"PredictUrl", "HealthUrl"} <= set(template["Outputs"])
 
 

@@ -296,3 +296,19 @@ def test_logged_urls_lose_query_fragment_and_credentials():
         redact("https://user:pw@bucket.example.com:8443/a/b.png?X-Amz-Signature=abc#frag")
         == "https://bucket.example.com:8443/a/b.png"
     )
+
+
+def test_non_ascii_urls_are_sent_percent_encoded(image_server):
+    fetched = fetch_trusting_loopback(image_server.base + "/ct.png?patient=Jörg")
+    assert fetched.body == CT_PNG
+    assert image_server.paths[-1] == "/ct.png?patient=J%C3%B6rg"
+
+
+def test_a_redirect_to_s3_is_not_followed(image_server):
+    error = refusal(image_server.base + "/redirect?to=s3://bucket/key.png")
+    assert (error.status, error.code) == (400, "invalid_url")
+
+
+def test_ascii_urls_are_sent_exactly_as_written(image_server):
+    fetch_trusting_loopback(image_server.base + "/ct.png?next=http://[::1]:80/a%20b&x=|")
+    assert image_server.paths[-1] == "/ct.png?next=http://[::1]:80/a%20b&x=|"

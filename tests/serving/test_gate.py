@@ -61,8 +61,30 @@ def test_ct_slices_pass_in_every_mode_and_size(size: int, mode: str) -> None:
         lambda im: ImageEnhance.Brightness(im).enhance(0.85),
         lambda im: ImageEnhance.Contrast(im).enhance(1.15),
         lambda im: ImageEnhance.Contrast(im).enhance(0.85),
+        lambda im: im.crop((10, 10, 214, 214)).resize((224, 224)),  # field of view 10% larger
+        lambda im: im.crop((-11, -11, 235, 235)).resize((224, 224)),  # 10% smaller
+        lambda im: Image.fromarray(  # independent noise per channel must not read as colour
+            np.clip(
+                np.asarray(im.convert("RGB"), float)
+                + np.random.default_rng(0).normal(0, 10, (224, 224, 3)),
+                0,
+                255,
+            ).astype(np.uint8)
+        ),
     ],
-    ids=["jpeg75", "jpeg50-rgb", "rot+10", "rot-10", "bright+15", "bright-15", "con+15", "con-15"],
+    ids=[
+        "jpeg75",
+        "jpeg50-rgb",
+        "rot+10",
+        "rot-10",
+        "bright+15",
+        "bright-15",
+        "con+15",
+        "con-15",
+        "zoom-in",
+        "zoom-out",
+        "noise-rgb",
+    ],
 )
 def test_slightly_changed_slices_still_pass(change) -> None:
     """A re-saved, rotated or re-windowed slice is the same slice: the gate must not refuse it."""
@@ -115,6 +137,15 @@ def portrait_on_black() -> Image.Image:
     return image
 
 
+def landscape_with_one_dark_corner() -> Image.Image:
+    """Hazy bright sky, one dark tree in a bottom corner: bright centre, a single black corner."""
+    image = Image.new("L", (224, 224), 225)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 150, 224, 224], fill=190)
+    draw.ellipse([150, 130, 300, 300], fill=10)
+    return image
+
+
 NEGATIVES = {
     "black": lambda: Image.new("L", (224, 224), 0),
     "white": lambda: Image.new("L", (224, 224), 255),
@@ -126,6 +157,7 @@ NEGATIVES = {
     "radial blob": radial_blob,
     "portrait on black": portrait_on_black,
     "inverted slice": lambda: Image.eval(ct_slice(seed=1), lambda v: 255 - v),
+    "one dark corner": landscape_with_one_dark_corner,
 }
 
 

@@ -92,3 +92,15 @@ def test_request_keys_do_not_leak_into_the_next_request(logged, context, ct_png)
     _, lines = logged({"image": base64.b64encode(ct_png).decode()}, context)
     assert all(line.get("source") is None for line in lines)
     assert all(line["input_kind"] == "base64" for line in lines if "input_kind" in line)
+
+
+def test_allowing_private_urls_is_logged_as_a_warning(logged, context, image_server, private_urls):
+    _, lines = logged({"url": image_server.base + "/ct.png"}, context)
+    warnings = [line for line in lines if line["level"] == "WARNING"]
+    assert warnings and "ALLOW_PRIVATE_URLS" in warnings[0]["message"]
+
+
+def test_no_warning_when_private_urls_stay_blocked(logged, context, monkeypatch):
+    monkeypatch.delenv("ALLOW_PRIVATE_URLS", raising=False)
+    _, lines = logged({"url": "http://10.0.0.1/a.png"}, context)
+    assert all(line["level"] != "WARNING" for line in lines)

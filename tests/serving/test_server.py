@@ -191,3 +191,27 @@ def test_the_client_speaks_to_the_emulator_with_direct_events(emulator, tmp_path
     assert json.loads(result.stdout.split("\n", 1)[1])["prediction"] in ("fracture", "normal")
     result = run_client("--endpoint", emulator, "--url", "http://169.254.169.254/")
     assert result.returncode == 1 and result.stdout.startswith("HTTP 403")
+
+
+def test_the_serve_command_end_to_end():
+    """`python -m inference.cli serve` itself: listens on loopback, answers, stops cleanly."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inference.cli", "serve", "--port", "0"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = ""
+        while "serving" not in line:
+            line = process.stderr.readline()
+            assert line, "the server exited before listening"
+        address = line.rsplit("http://", 1)[1].strip()
+        host, port = address.rsplit(":", 1)
+        assert host == "127.0.0.1"
+        status, _, payload = call((host, int(port)), "GET", "/health")
+        assert status == 200 and json.loads(payload)["status"] == "ok"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -89,8 +89,9 @@ def test_thresholds_sit_just_outside_what_real_slices_span() -> None:
     settings = gate_fitting.fit_thresholds(rows, slack=0.25)
     assert settings["scales"]["body_level"] == pytest.approx(90.0)
     assert settings["min_body_level"] == pytest.approx(160 - 0.25 * 90)
-    # chroma is 0 everywhere: the minimum scale keeps JPEG noise from refusing a gray slice
-    assert settings["max_chroma"] == pytest.approx(0.25 * gate_fitting.MIN_SCALE["chroma"])
+    # chroma is 0 everywhere: the policy floor keeps JPEG noise from refusing a gray slice
+    assert settings["max_chroma"] == gate_fitting.POLICY_FLOORS["max_chroma"]
+    assert settings["scales"]["chroma"] == gate_fitting.MIN_SCALE["chroma"]
     assert settings["max_aspect"] == DEFAULT_SETTINGS["max_aspect"]  # a policy, not fitted
 
 

@@ -65,6 +65,14 @@ def test_jpeg_reencodes_lossy_and_lower_quality_loses_more() -> None:
     assert 0 < error75 < error50
 
 
+def test_zoom_crops_in_or_frames_with_black() -> None:
+    image = flat(200, size=100)
+    assert np.asarray(p.zoom(image, 1.25))[0, 0] == 200  # magnified: still all body
+    shrunk = np.asarray(p.zoom(image, 0.8))
+    assert shrunk.shape == (100, 100) and shrunk[0, 0] == 0 and shrunk[50, 50] == 200
+    assert np.array_equal(np.asarray(p.zoom(image, 1.0)), np.asarray(image))
+
+
 def test_grayscale_rgb_and_resize() -> None:
     image = ct_slice(seed=3, size=64, mode="RGB")
     assert p.grayscale(image).mode == "L"
