@@ -37,6 +37,9 @@ class FitOptions:
     weights: str = "none"
     seed: int = 0
     quiet: bool = False
+    # Learning rate per epoch to replay (a refit without validation repeats the schedule
+    # that ReduceLROnPlateau made on the selection run); None = the plateau rule.
+    schedule: list[float] | None = None
 
 
 @dataclass
@@ -159,6 +162,13 @@ def fit(
             callbacks.append(
                 keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=options.patience)
             )
+    if options.schedule:
+        schedule = list(options.schedule)
+        callbacks.append(
+            keras.callbacks.LearningRateScheduler(
+                lambda epoch, _: float(schedule[min(epoch, len(schedule) - 1)])
+            )
+        )
     if not options.quiet:
         callbacks.append(EpochLine(arch, options.epochs))
     started = time.perf_counter()

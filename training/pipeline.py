@@ -176,7 +176,10 @@ def run(args: argparse.Namespace) -> dict:
     final_fit = {"on": "train split only", "epochs": result.best_epoch}
     if args.final_fit == "all":
         say(f"== {chosen}: refitting on train+validation for {result.best_epoch} epochs", quiet)
-        refit_options = FitOptions(**{**options.__dict__, "epochs": result.best_epoch})
+        schedule = result.history.get("learning_rate", [])[: result.best_epoch] or None
+        refit_options = FitOptions(
+            **{**options.__dict__, "epochs": result.best_epoch, "schedule": schedule}
+        )
         all_images = train_images + validation_images
         all_tensors = np.concatenate([train_tensors, validation_tensors])
         refit = fit(
@@ -191,8 +194,10 @@ def run(args: argparse.Namespace) -> dict:
         )
         model = refit.model
         final_fit = {
-            "on": "train + validation (epochs and threshold chosen on validation before the refit)",
+            "on": "train + validation (epochs, learning-rate schedule and threshold chosen "
+            "on validation before the refit)",
             "epochs": result.best_epoch,
+            "learning_rates": schedule,
         }
 
     out = Path(args.out)
@@ -267,7 +272,9 @@ def run(args: argparse.Namespace) -> dict:
             "metrics": metrics,
             "baseline": baseline,
             "training": {
-                "recipe": {k: v for k, v in options.__dict__.items() if k != "quiet"},
+                "recipe": {
+                    k: v for k, v in options.__dict__.items() if k not in ("quiet", "schedule")
+                },
                 "selection": f"best epoch and architecture by validation {args.select}, "
                 "the other criterion as tie-break (1e-4), then the earlier epoch",
                 "final_fit": final_fit,
