@@ -12,12 +12,12 @@ ARG REQUIREMENTS=requirements/lambda.txt
 # image. docker/prune.txt lists parts of the wheels serving never loads (GPU and NPU plug-ins).
 # The task root is read-only in Lambda, so the bytecode is compiled here, by the image's Python.
 COPY ${REQUIREMENTS} /tmp/requirements.txt
-COPY docker/prune.txt /tmp/prune.txt
+COPY docker/prune.py docker/prune.txt /tmp/prune/
 RUN python3 -m pip install --no-cache-dir --no-compile -r /tmp/requirements.txt \
         --target "${LAMBDA_TASK_ROOT}" \
-    && xargs -a /tmp/prune.txt -I{} rm -rf "${LAMBDA_TASK_ROOT}/{}" \
+    && python3 /tmp/prune/prune.py "${LAMBDA_TASK_ROOT}" /tmp/prune/prune.txt \
     && python3 -m compileall -q -j 0 "${LAMBDA_TASK_ROOT}" \
-    && rm /tmp/requirements.txt /tmp/prune.txt
+    && rm -r /tmp/requirements.txt /tmp/prune
 
 COPY model/cervical_fracture.tflite model/model.json ${LAMBDA_TASK_ROOT}/model/
 COPY inference/ ${LAMBDA_TASK_ROOT}/inference/

@@ -55,13 +55,54 @@ def request_bodies() -> list[tuple[bytes, int]]:
     return bodies
 
 
+@dataclass(frozen=True)
+class Expected:
+    """One request of the cycle and its answer, as a lone client got it before the load."""
+
+    body: bytes
+    status: int
+    fracture_probability: float | None
+
+
+def post_predict(connection: http.client.HTTPConnection, body: bytes) -> tuple[int, bytes]:
+    connection.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def probability_in(payload: bytes) -> float | None:
+    try:
+        return json.loads(payload).get("fracture_probability")
+    except (ValueError, AttributeError):
+        return None
+
+
+def reference_answers(port: int, bodies: list[tuple[bytes, int]]) -> list[Expected]:
+    """Each request once, alone: what every answer under load must equal, to the last bit.
+
+    The interpreter is shared by the server's threads; an answer that changes under
+    concurrency would be a race, and it is counted as an error.
+    """
+    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+    expected = []
+    try:
+        for body, status in bodies:
+            got, payload = post_predict(connection, body)
+            if got != status:
+                raise RuntimeError(f"a lone request got {got}, expected {status}: {payload[:300]}")
+            expected.append(Expected(body, status, probability_in(payload)))
+    finally:
+        connection.close()
+    return expected
+
+
 @dataclass
 class LevelResult:
     clients: int
     seconds: float = 0.0
     sent: int = 0
     answered: int = 0
-    wrong: int = 0  # answered with a status other than the expected one
+    wrong: int = 0  # another status than expected, or another probability than alone
     server_errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     first_problems: list[str] = field(default_factory=list)
@@ -77,9 +118,7 @@ class LevelResult:
         return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def run_level(
-    port: int, clients: int, seconds: float, bodies: list[tuple[bytes, int]]
-) -> LevelResult:
+def run_level(port: int, clients: int, seconds: float, cycle: list[Expected]) -> LevelResult:
     """`clients` threads, each with one keep-alive connection, until time or count runs out."""
     result = LevelResult(clients)
     lock = threading.Lock()
@@ -98,15 +137,11 @@ def run_level(
                 if next(budget, None) is None:
                     break
                 result.sent += 1
-            body, expected = bodies[index % len(bodies)]
+            expected = cycle[index % len(cycle)]
             index += 1
             started = time.perf_counter()
             try:
-                connection.request(
-                    "POST", "/predict", body=body, headers={"Content-Type": "application/json"}
-                )
-                response = connection.getresponse()
-                response.read()
+                status, payload = post_predict(connection, expected.body)
             except (OSError, http.client.HTTPException) as exc:
                 with lock:
                     note(f"{type(exc).__name__}: {exc}")
@@ -117,11 +152,17 @@ def run_level(
             with lock:
                 result.answered += 1
                 result.latencies_ms.append(elapsed)
-                if response.status >= 500:
+                if status >= 500:
                     result.server_errors += 1
-                if response.status != expected:
+                if status != expected.status:
                     result.wrong += 1
-                    note(f"status {response.status}, expected {expected}")
+                    note(f"status {status}, expected {expected.status}")
+                elif status == 200 and probability_in(payload) != expected.fracture_probability:
+                    result.wrong += 1
+                    note(
+                        f"P(fracture) {probability_in(payload)}, alone it was "
+                        f"{expected.fracture_probability}"
+                    )
         connection.close()
 
     threads = [threading.Thread(target=client, args=(n * 3,), daemon=True) for n in range(clients)]
@@ -210,8 +251,10 @@ def markdown(results: list[LevelResult], server_peak_mb: float | None) -> str:
         "`python -m bench.load`: the local API server (`python -m inference.cli serve`, "
         "waitress, 4 threads) in its own process on 127.0.0.1, loaded from a second process "
         "by keep-alive clients sending `POST /predict` with a base64 CT slice (every tenth "
-        "request a colour photograph, expected 422; 'error rate' counts answers with any "
-        "other status than the expected one). Each level runs for a fixed time; the 2-core "
+        "request a colour photograph, expected 422). 'error rate' counts answers whose status "
+        "differs from the expected one, or whose `fracture_probability` differs in any bit "
+        "from the answer a lone client got for the same image (a race in the shared "
+        "interpreter would show here). Each level runs for a fixed time; the 2-core "
         "machine is shared by the server and the load generator.\n\n"
         + markdown_table(header, rows)
         + (f"\n\nServer peak RSS: {server_peak_mb:.0f} MB." if server_peak_mb else "")
@@ -243,10 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     server = start_server(port)
     try:
         wait_until_healthy(port, server)
-        run_level(port, 1, 2.0, bodies)  # warm-up: first inference, first connections
+        cycle = reference_answers(port, bodies)
+        run_level(port, 1, 2.0, cycle)  # warm-up: first inference, first connections
         results = []
         for clients in args.levels:
-            result = run_level(port, clients, args.seconds_per_level, bodies)
+            result = run_level(port, clients, args.seconds_per_level, cycle)
             print(
                 f"{clients} clients: {result.answered} answered, {result.lost} lost, "
                 f"{result.server_errors} 5xx, p50 {result.percentile(50):.0f} ms",

@@ -68,10 +68,15 @@ class Recipe:
     arguments: dict[str, str]
 
     def copied_to(self, destination: str) -> str:
-        """The single source file a COPY puts at `destination` (e.g. /tmp/requirements.txt)."""
+        """The source file a COPY puts at `destination` (/tmp/requirements.txt, /tmp/prune/x)."""
+        folder, _, name = destination.rpartition("/")
         for copy in self.copies:
             if copy.destination == destination and len(copy.sources) == 1:
                 return copy.sources[0]
+            if copy.destination.rstrip("/") == folder and copy.destination.endswith("/"):
+                for source in copy.sources:
+                    if source.rpartition("/")[2] == name:
+                        return source
         raise ValueError(f"the Dockerfile copies nothing to {destination}")
 
     @property
@@ -179,22 +184,18 @@ def fingerprint(*parts: object) -> str:
 def install_dependencies(recipe: Recipe, directory: Path) -> dict:
     """The RUN step: pip install --target, prune, compileall. Cached on its inputs."""
     requirements = ROOT / recipe.requirements
-    prune = ROOT / recipe.copied_to("/tmp/prune.txt")
+    prune = ROOT / recipe.copied_to("/tmp/prune/prune.txt")
+    pruner = ROOT / recipe.copied_to("/tmp/prune/prune.py")
     python = image_python(recipe.python_version)
     stamp_file = directory / "layout.json"
-    key = fingerprint(requirements, prune, python, platforms(recipe.python_version))
+    key = fingerprint(requirements, prune, pruner, python, platforms(recipe.python_version))
     if stamp_file.exists() and json.loads(stamp_file.read_text()).get("key") == key:
         return json.loads(stamp_file.read_text())
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     pip_target_install(["-r", str(requirements)], directory, recipe.python_version)
     installed = tree_size(directory)
-    for line in prune.read_text().split():
-        victim = directory / line
-        if victim.is_dir():
-            shutil.rmtree(victim)
-        elif victim.exists():
-            victim.unlink()
+    subprocess.run([str(python), str(pruner), str(directory), str(prune)], check=True)
     pruned = tree_size(directory)
     subprocess.run([str(python), "-m", "compileall", "-q", "-j", "0", str(directory)], check=True)
     stamp = {

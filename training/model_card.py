@@ -8,42 +8,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from training.card_sections import (
+    architecture,
+    audit_line,
+    confusion_line,
+    crossval_summary,
+    crossval_table,
+    gate_line,
+    metrics_table,
+    number,
+    perfect_note,
+    robustness_table,
+)
+
 CARD_FILE = "MODEL_CARD.md"
-
-
-def _number(value, digits: int = 4) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def _interval(split: dict, key: str) -> str:
-    bounds = split.get("intervals_95", {}).get(key)
-    return f"[{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else ""
-
-
-def metrics_table(rows: list[tuple[str, dict]]) -> str:
-    """One row per (label, evaluate_split result): per-image figures with 95% intervals."""
-    lines = [
-        "| model / split | images (slices) | accuracy | sensitivity | specificity | F1 | ROC AUC "
-        "| loss | per-slice accuracy |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for label, split in rows:
-        image = split["per_image"]
-        slices = split["per_base_slice"]
-        lines.append(
-            f"| {label} | {image['n']} ({split['base_slices']}) "
-            f"| {_number(image['accuracy'])} {_interval(split, 'accuracy')} "
-            f"| {_number(image['recall'])} {_interval(split, 'recall')} "
-            f"| {_number(image['specificity'])} {_interval(split, 'specificity')} "
-            f"| {_number(image['f1'])} | {_number(image['roc_auc'])} {_interval(split, 'roc_auc')} "
-            f"| {_number(image['loss'])} | {_number(slices['accuracy'])} |"
-        )
-    return "\n".join(lines)
-
-
-def _confusion(split: dict) -> str:
-    c = split["per_image"]["confusion"]
-    return f"TP {c['tp']}, FN {c['fn']}, TN {c['tn']}, FP {c['fp']}"
+AUGMENTATION = (
+    "What was done for robustness: the model was trained with `--augment` "
+    "(training/augment.py), which perturbs every training image before the serving "
+    "preprocessing: rotation up to 15 degrees, zoom 0.9-1.1, shift 5%, mirror, brightness and "
+    "contrast 0.8-1.2, Gaussian noise sigma 2-8, JPEG re-encoding at quality 35-95, rescaling "
+    "to 224-512 px, gray or RGB. These ranges cover the report's perturbations with margin."
+)
+NO_AUGMENTATION = "The model was trained without augmentation (`--augment` off)."
 
 
 def render(document: dict) -> str:
@@ -82,9 +68,9 @@ def render(document: dict) -> str:
             verdict.append(
                 f"On the {name.replace('_', ' ')} split the model is "
                 + ("**ahead of**" if ahead else "**level with**" if level else "**not ahead of**")
-                + f" the shortcut baseline (accuracy {_number(ours['accuracy'])} vs "
-                f"{_number(theirs['accuracy'])}, AUC {_number(ours['roc_auc'])} vs "
-                f"{_number(theirs['roc_auc'])})."
+                + f" the shortcut baseline (accuracy {number(ours['accuracy'])} vs "
+                f"{number(theirs['accuracy'])}, AUC {number(ours['roc_auc'])} vs "
+                f"{number(theirs['roc_auc'])})."
                 + (
                     ""
                     if ahead
@@ -99,8 +85,8 @@ def render(document: dict) -> str:
     candidates = training.get("candidates", {})
     candidate_lines = "\n".join(
         f"| {arch} | {c['parameters']:,} | {c['best_epoch']} | {c['seconds_per_epoch']} "
-        f"| {_number(c['validation']['loss'])} | {_number(c['validation']['accuracy'])} "
-        f"| {_number(c['validation']['roc_auc'])} |"
+        f"| {number(c['validation']['loss'])} | {number(c['validation']['accuracy'])} "
+        f"| {number(c['validation']['roc_auc'])} |"
         for arch, c in candidates.items()
     )
     test_note = (
@@ -118,7 +104,7 @@ hand._
 
 ## What it is
 
-A {document["architecture"]} convolutional network that reads one axial cervical-spine CT
+{architecture(document["architecture"])} that reads one axial cervical-spine CT
 slice (any size; resized to {document["input"]["size"][0]}x{document["input"]["size"][1]}
 RGB, nearest neighbour, scaled x/127.5-1 by keras-image-helper "xception") and outputs
 P(fracture). It answers "fracture" when P(fracture) >= **{document["threshold"]:.3f}**
@@ -143,7 +129,7 @@ use, and must not be used to rule a fracture in or out for a patient.
   ({len(validation_side.get("base_slices", []))} slices). Validation slices:
   {", ".join(validation_side.get("base_slices", []))}.
 - Final fit: {final_fit.get("on", "n/a")}, {final_fit.get("epochs", "n/a")} epochs.
-- Audit (`training/audit.py`): {_audit(data.get("audit") or {})}
+- Audit (`training/audit.py`): {audit_line(data.get("audit") or {})}
 
 ## Results
 
@@ -156,9 +142,11 @@ through the serving code.
 
 {" ".join(verdict)}
 
-Confusion (validation): {_confusion(metrics["validation"]) if "validation" in metrics else "n/a"}.
-{("Confusion (test): " + _confusion(metrics["test"]) + ".") if "test" in metrics else ""}
-{metrics.get("note", "")}.
+{perfect_note(metrics)}
+
+Confusion (validation): {confusion_line(metrics.get("validation"))}.
+{("Confusion (test): " + confusion_line(metrics["test"]) + ".") if "test" in metrics else ""}
+{metrics.get("note", "").capitalize()}.
 
 Architectures tried (validation at threshold 0.5, Keras model):
 
@@ -168,13 +156,19 @@ Architectures tried (validation at threshold 0.5, Keras model):
 
 Selection: {training.get("selection", "n/a")}.
 
+## Cross-validation
+
+{crossval_table(training.get("crossval") or {})}
+
 ## Robustness (issue 6)
 
-{_robustness(robustness)}
+{robustness_table(robustness)}
+
+{AUGMENTATION if training.get("recipe", {}).get("augment") else NO_AUGMENTATION}
 
 ## Input gate
 
-{_gate(gate)}
+{gate_line(gate)}
 
 ## Weaknesses of the data (read before trusting any figure above)
 
@@ -197,53 +191,6 @@ Selection: {training.get("selection", "n/a")}.
 """
 
 
-def _audit(report: dict) -> str:
-    if not report:
-        return "not run."
-    pairs = "; ".join(
-        f"{' / '.join(c['splits'])}: {len(c['shared_base_slices'])} shared base slices, "
-        f"{c['exact_duplicates']} exact duplicates, {c['near_duplicate_pairs']} near-duplicate "
-        f"pairs (pHash distance <= {report.get('near_duplicate_distance')})"
-        for c in report.get("cross_split", [])
-    )
-    verdict = "leakage found" if report.get("leakage") else "no leakage (no shared slice or file)"
-    return (
-        f"{verdict}; {pairs}. Near-duplicates across a clean grouped split are neighbouring "
-        "slices of one series: the splits are less independent than their names suggest."
-    )
-
-
-def _robustness(report: dict) -> str:
-    if not report:
-        return "Not computed in this run (training/robustness.py unavailable)."
-    rows = report.get("perturbations") or report.get("rows")
-    if isinstance(rows, dict):
-        lines = ["| condition | accuracy | sensitivity | accuracy drop |", "|---|---|---|---|"]
-        for name, row in rows.items():
-            lines.append(
-                f"| {name} | {_number(row.get('accuracy'))} | {_number(row.get('sensitivity'))} "
-                f"| {_number(row.get('accuracy_drop'))} |"
-            )
-        return "\n".join(lines)
-    return "```json\n" + __import__("json").dumps(report, indent=1)[:4000] + "\n```"
-
-
-def _gate(gate: dict) -> str:
-    if not gate:
-        return "Not fitted in this run (training/gate.py unavailable or --no-gate)."
-    parts = []
-    for key, value in (gate.get("validation") or {}).items():
-        if isinstance(value, dict) and "refused" in value:
-            parts.append(f"{key.replace('_', ' ')}: {value['refused']} of {value.get('count')}")
-        elif not isinstance(value, dict | list):
-            parts.append(f"{key.replace('_', ' ')}: {value}")
-    return (
-        "Thresholds in `model.json` (`input_gate`), fitted by training/gate.py on the training "
-        "folder's slices. Its own validation figures (held-out real slices, generated and "
-        f"packaged non-CT images): {'; '.join(parts) or 'see model.json'}."
-    )
-
-
 def write_model_card(model_dir: Path, document: dict) -> Path:
     path = Path(model_dir) / CARD_FILE
     path.write_text(render(document))
@@ -251,20 +198,30 @@ def write_model_card(model_dir: Path, document: dict) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Re-render MODEL_CARD.md of a model folder from its model.json."""
+    """Re-render MODEL_CARD.md of a model folder from its model.json.
+
+    `--crossval REPORT` first adds a training/crossval.py report to model.json (the .tflite and
+    its sha256 are untouched), so the check of the recipe travels with the model.
+    """
+    import argparse
     import json
     import sys
 
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m training.model_card MODEL_DIR", file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(description="Re-render a model folder's MODEL_CARD.md.")
+    parser.add_argument("model_dir", type=Path)
+    parser.add_argument("--crossval", type=Path, help="report written by training/crossval.py")
+    args = parser.parse_args(argv)
+    path = args.model_dir / "model.json"
     try:
-        document = json.loads((Path(args[0]) / "model.json").read_text())
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot read {args[0]}/model.json: {exc}", file=sys.stderr)
+        document = json.loads(path.read_text())
+        if args.crossval:
+            summary = crossval_summary(json.loads(args.crossval.read_text()))
+            document.setdefault("training", {})["crossval"] = summary
+            path.write_text(json.dumps(document, indent=2) + "\n")
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 2
-    print(write_model_card(Path(args[0]), document))
+    print(write_model_card(args.model_dir, document))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -92,6 +93,35 @@ def test_s3_read_policy_only_when_buckets_are_given(template, function):
     assert function["Properties"]["Environment"]["Variables"]["ALLOWED_S3_BUCKETS"] == {
         "Ref": "AllowedS3Buckets"
     }
+
+
+RESOLVE_POLICY_RESOURCE = """
+import json, sys
+from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
+from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
+from samtranslator.yaml_helper import yaml_parse
+template = yaml_parse(open(sys.argv[1]).read())
+policy = template["Resources"]["FractureFunction"]["Properties"]["Policies"][0]["Fn::If"][1]
+table = IntrinsicsSymbolTable(template=template, logical_id_translator={"AllowedS3Buckets": sys.argv[2]})
+resolver = IntrinsicResolver(template=template, symbol_resolver=table)
+print(json.dumps(resolver.intrinsic_property_resolver(policy["Statement"][0]["Resource"], False)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("buckets", "arns"),
+    [
+        ("ct-scans", ["arn:aws:s3:::ct-scans/*"]),
+        ("ct-scans,archive.2026", ["arn:aws:s3:::ct-scans/*", "arn:aws:s3:::archive.2026/*"]),
+    ],
+)
+def test_s3_policy_grants_exactly_the_named_buckets(buckets, arns):
+    """SAM CLI's own intrinsic resolver evaluates the policy's Split/Sub/Join for the buckets."""
+    python = ROOT / ".venv-sam" / "bin" / "python"
+    command = [str(python), "-c", RESOLVE_POLICY_RESOURCE, str(ROOT / "template.yaml"), buckets]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == arns
 
 
 def test_optional_auth_and_throttling_are_parameters(template):

@@ -83,3 +83,31 @@ def test_scores_threshold_inclusive_and_no_fracture_means_no_sensitivity() -> No
 def test_mismatched_labels_are_refused() -> None:
     with pytest.raises(ValueError, match="as many labels"):
         robustness_report(brightness_model, IMAGES, LABELS[:3], 0.5)
+
+
+def test_the_cli_evaluates_the_split_model_json_names(tmp_path) -> None:
+    from tests.synthetic import ct_slice
+    from training.robustness import evaluation_records
+
+    for class_name in ("fracture", "normal"):
+        folder = tmp_path / "train" / class_name
+        folder.mkdir(parents=True)
+        for index in range(3):
+            stem = f"SYN{class_name[0].upper()} ({index})"
+            ct_slice(index, size=64).save(folder / f"{stem}.png")
+            ct_slice(index, size=64).save(folder / f"{stem}-rotated1.png")
+    named = {"split": {"validation": {"base_slices": ["SYNF (1)", "SYNN (2)"]}}}
+    records, source = evaluation_records(tmp_path, named)
+    assert sorted(r.path.name for r in records) == [
+        "SYNF (1)-rotated1.png", "SYNF (1).png", "SYNN (2)-rotated1.png", "SYNN (2).png",
+    ]  # fmt: skip
+    assert "model.json" in source
+    everything, source = evaluation_records(tmp_path, {})
+    assert len(everything) == 12 and "every image" in source
+
+
+def test_the_cli_without_a_model_exits_2(tmp_path, capsys) -> None:
+    from training.robustness import main
+
+    assert main([str(tmp_path), "--model-dir", str(tmp_path / "no-model")]) == 2
+    assert "model metadata not found" in capsys.readouterr().err
