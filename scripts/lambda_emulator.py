@@ -17,8 +17,10 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -145,6 +147,8 @@ def main() -> None:
     parser.add_argument("variant", choices=sorted(VARIANTS), nargs="?", default="default")
     parser.add_argument("--port", type=int, default=9000)
     arguments = parser.parse_args()
+    # `kill` (SIGTERM) stops the emulator too, as Ctrl-C does: exit through the with-block.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with Emulator(build_layout(arguments.variant), port=arguments.port) as emulator:
         print(f"listening: {emulator.url} (Ctrl-C stops; log: {emulator.log_path})", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
