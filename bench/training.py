@@ -207,6 +207,22 @@ def main(argv: list[str] | None = None) -> int:
     quantized = quantization_rows(validation_images, labels_of(validation), args.repeats)
     trained = result_rows(args.results)
 
+    shipped = json.loads((MODEL_DIR / "model.json").read_text())
+    seen = (
+        " (the shipped model was refit on train + validation, so these images were seen: the "
+        "figures only show that quantization does not break it; the deviation column is the "
+        "one that matters)"
+        if "validation_before_refit" in shipped.get("metrics", {})
+        else ""
+    )
+    trained_archs = {row[0] for row in trained}
+    skipped = [a for a in ARCHITECTURES if a not in trained_archs]
+    untrained = (
+        f"Not trained here: {', '.join(skipped)} (at the epoch times above, 20 epochs of each "
+        "would take 30-60 minutes on this shared 2-core CPU; `--arch all` does it)."
+        if skipped
+        else ""
+    )
     markdown = f"""
 Training on {len(train)} images of the grouped split (seed 0), batch {BATCH}, 224x224, SGD,
 weights from scratch (`--weights none`). Epoch time = median of {args.steps} timed steps (after
@@ -219,7 +235,7 @@ preprocessing, measured apart: **{augmentation:.1f} s per epoch**.
 Quantizations of the shipped model (`model/cervical_fracture.keras` re-exported), measured
 side by side in this run: file size, single-image latency on 1 thread (ai-edge-litert,
 median and 90th percentile of {args.repeats} invocations, preprocessing excluded), and
-accuracy / sensitivity on the {len(validation)} validation images at the shipped threshold.
+accuracy / sensitivity on the {len(validation)} validation images at the shipped threshold{seen}.
 
 {
         markdown_table(
@@ -237,7 +253,8 @@ accuracy / sensitivity on the {len(validation)} validation images at the shipped
     }
 
 Validation figures (threshold 0.5, Keras model, held-out base slices) of the runs trained
-here, as recorded in their model.json:
+here, as recorded in their model.json (`model` = the shipped recipe, `make train`; `custom` =
+the original recipe, `training/train.py ROOT`). {untrained}
 
 {
         markdown_table(

@@ -60,6 +60,8 @@ def perfect_note(metrics: dict) -> str:
     """A perfect score on few slices has a degenerate bootstrap interval; say what it means."""
     notes = []
     for name, split in metrics.items():
+        if name == "validation" and "validation_before_refit" in metrics:
+            continue  # seen by the refit: its perfect score says nothing
         if isinstance(split, dict) and split.get("per_image", {}).get("accuracy") == 1.0:
             slices = split["base_slices"]
             notes.append(
@@ -150,12 +152,16 @@ def crossval_table(summary: dict) -> str:
         f"| {number(f['baseline']['accuracy'])} | {number(f['baseline']['recall'])} |"
         for f in summary["folds"]
     )
-    recipe = summary["recipe"]
+    recipe, mean = summary["recipe"], summary["mean"]
     return (
         f"Grouped {recipe['folds']}-fold cross-validation of the recipe ({recipe['arch']}, "
         f"{recipe['optimizer']} {recipe['learning_rate']}, augmentation "
         f"{'on' if recipe['augment'] else 'off'}, up to {recipe['epochs']} epochs): every base "
         "slice of the training folder is held out once. Threshold 0.5, Keras model.\n\n"
         "| fold | best epoch | accuracy | sensitivity | loss | baseline accuracy "
-        "| baseline sensitivity |\n|---|---|---|---|---|---|---|\n" + rows
+        "| baseline sensitivity |\n|---|---|---|---|---|---|---|\n"
+        + rows
+        + f"\n| mean | | {number(mean['model']['accuracy'])} | {number(mean['model']['recall'])} "
+        f"| {number(mean['model']['loss'])} | {number(mean['baseline']['accuracy'])} "
+        f"| {number(mean['baseline']['recall'])} |"
     )

@@ -103,14 +103,17 @@ class EpochLine(keras.callbacks.Callback):
         logs = {k: float(v) for k, v in (logs or {}).items()}
         nan = float("nan")
         learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        validation = (
+            f"| val_loss {logs['val_loss']:.4f} val_acc {logs.get('val_accuracy', nan):.4f} "
+            f"val_auc {logs.get('val_auc', nan):.4f} "
+            if "val_loss" in logs
+            else ""
+        )
         print(
             # A new line first: Keras's progress bar has not ended its line yet.
             f"\n[{self.name}] epoch {epoch + 1}/{self.epochs} "
             f"loss {logs.get('loss', nan):.4f} acc {logs.get('accuracy', nan):.4f} "
-            f"| val_loss {logs.get('val_loss', nan):.4f} "
-            f"val_acc {logs.get('val_accuracy', nan):.4f} "
-            f"val_auc {logs.get('val_auc', nan):.4f} "
-            f"| lr {learning_rate:.2g} | {time.perf_counter() - self.started:.1f}s",
+            f"{validation}| lr {learning_rate:.2g} | {time.perf_counter() - self.started:.1f}s",
             flush=True,
         )
 

@@ -146,7 +146,7 @@ through the serving code.
 
 Confusion (validation): {confusion_line(metrics.get("validation"))}.
 {("Confusion (test): " + confusion_line(metrics["test"]) + ".") if "test" in metrics else ""}
-{metrics.get("note", "").capitalize()}.
+{_sentence(metrics.get("note", ""))}
 
 Architectures tried (validation at threshold 0.5, Keras model):
 
@@ -178,8 +178,8 @@ Selection: {training.get("selection", "n/a")}.
   1-19, mostly of CSFDV1B11/CSFDV1B12. A model can separate the classes by level alone without
   seeing any fracture; the shortcut baseline above measures how far that goes.
 - **Augmented copies.** Every base slice appears ~21 times (rotated and sharpened copies, some
-  byte-identical). Only {train_side.get("base_slices") and len(train_side["base_slices"])}
-  distinct slices were trained on; intervals resample slices, not images.
+  byte-identical). Only {_trained_slices(document)} distinct slices were trained on;
+  intervals resample slices, not images.
 - **Tiny test split.** The official test split has 10 base slices per class: its accuracy has a
   wide confidence interval, and a perfect score on it does not mean a perfect model.
 - Not validated on other scanners, other patients, other levels of the spine, or on fractures
@@ -189,6 +189,17 @@ Selection: {training.get("selection", "n/a")}.
 
 {", ".join(f"`{name}`" for name in document.get("figures", []))}
 """
+
+
+def _trained_slices(document: dict) -> int | str:
+    """Distinct base slices the shipped weights saw: train split, or all after a refit."""
+    if "validation_before_refit" in document.get("metrics", {}):
+        return document.get("data", {}).get("train_folder", {}).get("base_slices", "n/a")
+    return len(document.get("split", {}).get("train", {}).get("base_slices", [])) or "n/a"
+
+
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 
 def write_model_card(model_dir: Path, document: dict) -> Path:

@@ -26,7 +26,14 @@ PRETRAINED = {
 }
 
 
-class WeightsUnavailable(Exception):
+MINIMUM_SIZE = {"xception": 71, "inception_v3": 75, "resnet50v2": 32}
+
+
+class ArchitectureError(Exception):
+    """The architecture cannot be built as asked; the message is the one line the user sees."""
+
+
+class WeightsUnavailable(ArchitectureError):
     """ImageNet weights could not be fetched (no network or no cache)."""
 
 
@@ -76,6 +83,11 @@ def slicenet(size: tuple[int, int]) -> keras.Model:
 
 def pretrained(arch: str, size: tuple[int, int], weights: str) -> keras.Model:
     """A keras.applications base + GlobalAveragePooling2D + Dense 1 sigmoid."""
+    if min(size) < MINIMUM_SIZE[arch]:
+        raise ArchitectureError(
+            f"{arch} needs an input of at least {MINIMUM_SIZE[arch]}x{MINIMUM_SIZE[arch]}, "
+            f"not {size[0]}x{size[1]}: use a larger --size"
+        )
     application = getattr(keras.applications, PRETRAINED[arch])
     try:
         base = application(

@@ -7,6 +7,7 @@ can call `run` with a Namespace and no subprocess.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from training.export import (
     write_model_dir,
 )
 from training.fit import FitOptions, FitResult, fit
-from training.models import WeightsUnavailable
+from training.models import ArchitectureError
 from training.reporting import export_reports
 
 PREPROCESSING_NAME = PREPROCESSING["name"]
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace) -> dict:
                 options,
                 PREPROCESSING_NAME,
             )
-        except WeightsUnavailable as exc:
+        except ArchitectureError as exc:
             raise DataError(str(exc)) from exc
         probabilities = result.model.predict(validation_tensors, batch_size=64, verbose=0).ravel()
         scores = classification_metrics(y_validation, probabilities, 0.5)
@@ -263,6 +264,14 @@ def run(args: argparse.Namespace) -> dict:
         if test_records:
             splits["test"] = test_records
         leakage = audit(splits)
+        for pair in leakage["cross_split"]:
+            if pair["leakage"]:
+                print(
+                    f"warning: leakage between {' and '.join(pair['splits'])}: "
+                    f"{len(pair['shared_base_slices'])} shared base slices, "
+                    f"{pair['exact_duplicates']} identical files; their figures are optimistic",
+                    file=sys.stderr,
+                )
         for pair in leakage["cross_split"]:
             pair.pop("near_duplicate_examples", None)
             pair["near_duplicate_base_slices"] = len(pair["near_duplicate_base_slices"])

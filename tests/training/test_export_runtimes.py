@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +116,3 @@ def test_tflite_runtime_2_14_loads_it_and_agrees(keras_model, tmp_path, quantize
     assert reply["runtime"] == "tflite-runtime"
     legacy = np.array(reply["probabilities"])
     assert np.max(np.abs(legacy - _served(folder, paths))) < 1e-4
-
-
-def test_a_python_executable_is_what_we_think(keras_model) -> None:
-    assert sys.executable

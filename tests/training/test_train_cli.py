@@ -92,6 +92,11 @@ def test_bad_options(dataset, argv: list[str], fragment: str) -> None:
     _assert_one_line_error(_run(str(dataset.root), *argv), fragment)
 
 
+def test_input_too_small_for_a_pretrained_architecture(dataset) -> None:
+    completed = _run(str(dataset.root), "--arch", "xception", "--size", "48", "--quiet")
+    _assert_one_line_error(completed, "xception needs an input of at least 71x71")
+
+
 def test_no_dataset_given() -> None:
     _assert_one_line_error(_run(), "give a dataset folder or --download")
 

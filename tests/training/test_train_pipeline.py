@@ -68,6 +68,14 @@ def test_model_json_follows_the_contract(trained) -> None:
     assert on_disk == document
 
 
+def test_export_check_and_leak_audit_are_recorded(trained) -> None:
+    _, document = trained
+    assert document["training"]["keras_vs_tflite_max_abs_diff"] < 1e-4
+    audit = document["data"]["audit"]
+    assert audit["leakage"] is True  # the planted train/test copy
+    assert any(pair["exact_duplicates"] == 1 for pair in audit["cross_split"])
+
+
 def test_validation_and_test_split_are_disjoint_by_base_slice_in_the_report(trained) -> None:
     _, document = trained
     split = document["split"]
