@@ -145,6 +145,10 @@ def quantization_rows(validation_images: list, labels: np.ndarray, repeats: int)
     return rows
 
 
+def _tflite_size(path: Path) -> str:
+    return f"{path.stat().st_size / 2**20:.2f} MiB" if path.is_file() else "?"
+
+
 def result_rows(paths: list[Path]) -> list[list]:
     """Validation (and test, when present) figures recorded in model.json files of runs."""
     rows = []
@@ -166,6 +170,9 @@ def result_rows(paths: list[Path]) -> list[list]:
                     f"{validation['accuracy']:.4f}",
                     f"{validation['recall']:.4f}",
                     f"{validation['roc_auc']:.4f}",
+                    document.get("quantization", "?"),
+                    _tflite_size(path.parent / document.get("file", "")),
+                    training.get("tflite_latency_ms_per_image_1_thread", "?"),
                 ]
             )
     return rows
@@ -254,7 +261,10 @@ accuracy / sensitivity on the {len(validation)} validation images at the shipped
 
 Validation figures (threshold 0.5, Keras model, held-out base slices) of the runs trained
 here, as recorded in their model.json (`model` = the shipped recipe, `make train`; `custom` =
-the original recipe, `training/train.py ROOT`). {untrained}
+the original recipe, `training/train.py ROOT`; `inception_v3` = `--arch inception_v3
+--epochs 4 --quantize dynamic`, a short run to exercise the path, not a tuned one). The last
+column is the mean time per validation image while exporting, from separate runs under
+different load: indicative only, unlike the side-by-side medians above. {untrained}
 
 {
         markdown_table(
@@ -268,6 +278,9 @@ the original recipe, `training/train.py ROOT`). {untrained}
                 "val accuracy",
                 "val sensitivity",
                 "val AUC",
+                "exported as",
+                ".tflite",
+                "ms / image (1 thread, at export)",
             ],
             trained,
         )
