@@ -21,10 +21,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -36,6 +38,19 @@ LEVELS = (1, 4, 16)
 MAX_REQUESTS_PER_LEVEL = 10_000
 REQUEST_TIMEOUT_S = 30.0
 HOST = "127.0.0.1"  # loopback only
+
+
+def served_model() -> str:
+    """Which model the figures are for: name, version, architecture, sha256 prefix."""
+    directory = Path(os.environ.get("MODEL_DIR") or ROOT / "model")
+    try:
+        card = json.loads((directory / "model.json").read_text())
+    except (OSError, ValueError):
+        return "unknown model"
+    return (
+        f"{card.get('name')} {card.get('version')} ({card.get('architecture')}, "
+        f"sha256 {str(card.get('sha256'))[:12]}...)"
+    )
 
 
 def free_port() -> int:
@@ -175,7 +190,12 @@ def run_level(port: int, clients: int, seconds: float, cycle: list[Expected]) ->
     return result
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, log: IO[str]) -> subprocess.Popen:
+    """The server, its stderr going to `log`.
+
+    Never to a pipe nobody reads: waitress warns on stderr when its task queue grows, and
+    once a pipe's 64 kB buffer is full every server thread blocks on that write.
+    """
     env = {k: v for k, v in os.environ.items() if k != "ALLOW_PRIVATE_URLS"}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.Popen(
@@ -183,16 +203,24 @@ def start_server(port: int) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,  # one JSON log line per step per request
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
 
 
-def wait_until_healthy(port: int, server: subprocess.Popen, timeout_s: float = 60.0) -> None:
+def tail_of(log: IO[str], characters: int = 2000) -> str:
+    log.flush()
+    log.seek(0)
+    return log.read()[-characters:]
+
+
+def wait_until_healthy(
+    port: int, server: subprocess.Popen, log: IO[str], timeout_s: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"the server exited: {server.stderr.read()[-2000:]}")
+            raise RuntimeError(f"the server exited: {tail_of(log)}")
         try:
             connection = http.client.HTTPConnection(HOST, port, timeout=2)
             connection.request("GET", "/health")
@@ -214,7 +242,9 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def markdown(results: list[LevelResult], server_peak_mb: float | None) -> str:
+def markdown(
+    results: list[LevelResult], server_peak_mb: float | None, queue_depths: list[int]
+) -> str:
     from bench.report import markdown_table
 
     rows = [
@@ -255,9 +285,16 @@ def markdown(results: list[LevelResult], server_peak_mb: float | None) -> str:
         "differs from the expected one, or whose `fracture_probability` differs in any bit "
         "from the answer a lone client got for the same image (a race in the shared "
         "interpreter would show here). Each level runs for a fixed time; the 2-core "
-        "machine is shared by the server and the load generator.\n\n"
+        "machine is shared by the server and the load generator (1-minute load average at "
+        f"the end of the run: {os.getloadavg()[0]:.1f}). Model: {served_model()}.\n\n"
         + markdown_table(header, rows)
         + (f"\n\nServer peak RSS: {server_peak_mb:.0f} MB." if server_peak_mb else "")
+        + (
+            f" waitress warned {len(queue_depths):,} times that requests were queueing for "
+            f"its 4 worker threads (deepest queue: {max(queue_depths)})."
+            if queue_depths
+            else " waitress never reported a queue."
+        )
         + f"\n\n{verdict}\n"
         + ("\nFirst problems seen:\n" + "\n".join(problems) + "\n" if problems else "")
     )
@@ -273,6 +310,29 @@ def goals_missed(results: list[LevelResult]) -> list[str]:
     return missed
 
 
+def measure(
+    port: int,
+    server: subprocess.Popen,
+    log: IO[str],
+    bodies: list[tuple[bytes, int]],
+    args: argparse.Namespace,
+) -> tuple[list[LevelResult], float | None]:
+    """Every level against a running server: (results, the server's peak RSS in MB)."""
+    wait_until_healthy(port, server, log)
+    cycle = reference_answers(port, bodies)
+    run_level(port, 1, 2.0, cycle)  # warm-up: first inference, first connections
+    results = []
+    for clients in args.levels:
+        result = run_level(port, clients, args.seconds_per_level, cycle)
+        print(
+            f"{clients} clients: {result.answered} answered, {result.lost} lost, "
+            f"{result.server_errors} 5xx, p50 {result.percentile(50):.0f} ms",
+            flush=True,
+        )
+        results.append(result)
+    return results, peak_rss_mb(server.pid)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds-per-level", type=float, default=15.0)
@@ -283,29 +343,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the whole load run is bounded to 60 s")
     bodies = request_bodies()
     port = free_port()
-    server = start_server(port)
-    try:
-        wait_until_healthy(port, server)
-        cycle = reference_answers(port, bodies)
-        run_level(port, 1, 2.0, cycle)  # warm-up: first inference, first connections
-        results = []
-        for clients in args.levels:
-            result = run_level(port, clients, args.seconds_per_level, cycle)
-            print(
-                f"{clients} clients: {result.answered} answered, {result.lost} lost, "
-                f"{result.server_errors} 5xx, p50 {result.percentile(50):.0f} ms",
-                flush=True,
-            )
-            results.append(result)
-        server_peak = peak_rss_mb(server.pid)
-    finally:
-        server.terminate()
+    with tempfile.TemporaryFile("w+") as log:
+        server = start_server(port, log)
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-    text = markdown(results, server_peak)
+            results, server_peak = measure(port, server, log, bodies, args)
+            queue_depths = [
+                int(line.rsplit(" ", 1)[1])
+                for line in tail_of(log, 10**8).splitlines()
+                if line.startswith("Task queue depth is ")
+            ]
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+    text = markdown(results, server_peak, queue_depths)
     print(text)
     if not args.no_write:
         from bench.report import write_section
