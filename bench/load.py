@@ -32,25 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import report  # noqa: E402
 from tests.synthetic import ct_slice, encode, photo_like  # noqa: E402
 
 LEVELS = (1, 4, 16)
 MAX_REQUESTS_PER_LEVEL = 10_000
 REQUEST_TIMEOUT_S = 30.0
 HOST = "127.0.0.1"  # loopback only
-
-
-def served_model() -> str:
-    """Which model the figures are for: name, version, architecture, sha256 prefix."""
-    directory = Path(os.environ.get("MODEL_DIR") or ROOT / "model")
-    try:
-        card = json.loads((directory / "model.json").read_text())
-    except (OSError, ValueError):
-        return "unknown model"
-    return (
-        f"{card.get('name')} {card.get('version')} ({card.get('architecture')}, "
-        f"sha256 {str(card.get('sha256'))[:12]}...)"
-    )
 
 
 def free_port() -> int:
@@ -286,7 +274,7 @@ def markdown(
         "from the answer a lone client got for the same image (a race in the shared "
         "interpreter would show here). Each level runs for a fixed time; the 2-core "
         "machine is shared by the server and the load generator (1-minute load average at "
-        f"the end of the run: {os.getloadavg()[0]:.1f}). Model: {served_model()}.\n\n"
+        f"the end of the run: {os.getloadavg()[0]:.1f}). Model: {report.served_model()}.\n\n"
         + markdown_table(header, rows)
         + (f"\n\nServer peak RSS: {server_peak_mb:.0f} MB." if server_peak_mb else "")
         + (

@@ -7,12 +7,15 @@ it replaces only that section, so benchmarks can run in any order or alone.
 from __future__ import annotations
 
 import fcntl
+import json
+import os
 import platform
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
 HEADER = (
     "# Benchmarks\n\n"
     "Written by the scripts in `bench/` (`make bench`, or one of them with "
@@ -21,8 +24,6 @@ HEADER = (
 
 
 def machine() -> str:
-    import os
-
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
@@ -52,3 +53,16 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def served_model() -> str:
+    """Which model the figures are for: name, version, architecture, sha256 prefix."""
+    directory = Path(os.environ.get("MODEL_DIR") or ROOT / "model")
+    try:
+        card = json.loads((directory / "model.json").read_text())
+    except (OSError, ValueError):
+        return "unknown model"
+    return (
+        f"{card.get('name')} {card.get('version')} ({card.get('architecture')}, "
+        f"sha256 {str(card.get('sha256'))[:12]}...)"
+    )

@@ -112,19 +112,6 @@ def soak_cycle(image_server_url: Callable[[str], str]) -> list[SoakEvent]:
     ]
 
 
-def served_model() -> str:
-    """Which model the figures are for: name, version, architecture, sha256 prefix."""
-    directory = Path(os.environ.get("MODEL_DIR") or ROOT / "model")
-    try:
-        card = json.loads((directory / "model.json").read_text())
-    except (OSError, ValueError):
-        return "unknown model"
-    return (
-        f"{card.get('name')} {card.get('version')} ({card.get('architecture')}, "
-        f"sha256 {str(card.get('sha256'))[:12]}...)"
-    )
-
-
 def memory_kb() -> dict[str, int]:
     """VmRSS (now) and VmHWM (peak) of this process, in kB, from /proc."""
     fields = {}
@@ -307,7 +294,7 @@ def markdown(report: SoakReport, cycle: list[SoakEvent]) -> str:
     return (
         "`python -m bench.soak`: one warm process, the handler called directly (as Lambda "
         "does), a loopback image server in a second process for the URL events, JSON logs "
-        f"written to /dev/null. Model: {served_model()}.\n\n"
+        f"written to /dev/null. Model: {report.served_model()}.\n\n"
         + markdown_table(["measure", "value"], rows)
         + f"\n\n{verdict}\n"
         + (f"\nFirst unexpected outcomes:\n{notes}\n" if notes else "")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from urllib.parse import unquote, urlsplit
 
 from inference.errors import (
@@ -69,9 +70,12 @@ def s3_client():
             import boto3
             from botocore.config import Config
 
+            # Short per-call limits (S3 answers a same-region Lambda in milliseconds): with
+            # one retry a call gives up within ~6 s, and fetch_s3_object checks the whole
+            # fetch deadline between calls, so a hanging S3 cannot outlast the function.
             config = Config(
-                connect_timeout=3,
-                read_timeout=5,
+                connect_timeout=1,
+                read_timeout=2,
                 retries={"max_attempts": 2, "mode": "standard"},
             )
             _clients[cache_key] = boto3.client(
@@ -109,8 +113,14 @@ def fetch_s3_object(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     buckets: frozenset[str] | None = None,
+    deadline_s: float = 10.0,
 ) -> bytes:
-    """The bytes of s3://bucket/key, or 400/403/404/413/502/504 as a RequestError."""
+    """The bytes of s3://bucket/key, or 400/403/404/413/502/504 as a RequestError.
+
+    `deadline_s` bounds the whole fetch like a URL's: checked after the size check, before
+    the download starts.
+    """
+    started = time.monotonic()
     bucket, key = parse_s3_url(url)
     buckets = allowed_buckets() if buckets is None else buckets
     if not buckets:
@@ -128,12 +138,17 @@ def fetch_s3_object(
                 f"The object is {size:,} bytes; the limit is {max_bytes:,} bytes.",
                 code="image_too_large",
             )
+        if time.monotonic() - started > deadline_s:
+            raise UpstreamTimeout(
+                f"S3 did not answer within {deadline_s:g} s for s3://{bucket}/{key}.",
+                code="upstream_timeout",
+            )
         body = client.get_object(Bucket=bucket, Key=key)["Body"]
         try:
             data = body.read(max_bytes + 1)
         finally:
             body.close()
-    except PayloadTooLarge:
+    except (PayloadTooLarge, UpstreamTimeout):
         raise
     except Exception as exc:
         translated = _translate(exc, bucket, key)

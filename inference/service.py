@@ -103,7 +103,10 @@ class FractureService:
             return fetched.body
         if kind == "s3":
             return s3.fetch_s3_object(
-                str(value), max_bytes=limits.max_bytes, buckets=limits.s3_buckets
+                str(value),
+                max_bytes=limits.max_bytes,
+                buckets=limits.s3_buckets,
+                deadline_s=limits.fetch_deadline_s,
             )
         if kind == "base64":
             return images.decode_base64_image(value, limits.max_bytes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -39,6 +40,7 @@ class S3FaultProxy:
         self.upstream_port = upstream_parts.port or 80
         self.plan: deque[str | None] = deque()  # None: forward this one
         self.always: str | None = None
+        self.delay_s = 0.0  # a slow S3: each forwarded answer waits this long
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status answered)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -74,6 +76,7 @@ class S3FaultProxy:
         with self._lock:
             self.plan.clear()
             self.always = None
+            self.delay_s = 0.0
             self.requests.clear()
 
     def _next_fault(self) -> str | None:
@@ -110,6 +113,7 @@ class S3FaultProxy:
                         self.wfile.write(document)
                     proxy._record(self.command, self.path, status)
                     return
+                time.sleep(proxy.delay_s)
                 upstream = http.client.HTTPConnection(
                     proxy.upstream_host, proxy.upstream_port, timeout=10
                 )

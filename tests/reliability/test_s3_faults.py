@@ -108,6 +108,16 @@ def test_throttling_on_the_download_after_a_good_head_is_an_upstream_error(s3):
     assert [method for method, _, _ in s3.requests[:2]] == ["HEAD", "GET"]
 
 
+def test_a_slow_s3_cannot_outlast_the_fetch_deadline(s3):
+    s3.delay_s = 1.2  # each answer is slow, though within one call's read timeout
+
+    with pytest.raises(RequestError) as caught:
+        fetch_s3_object(f"s3://{BUCKET}/{KEY}", deadline_s=1.0)
+
+    assert (caught.value.status, caught.value.code) == (504, "upstream_timeout")
+    assert [method for method, _, _ in s3.requests] == ["HEAD"], "no download after the deadline"
+
+
 def test_a_missing_key_is_404_from_the_real_server(s3):
     error = failure_of(f"s3://{BUCKET}/no/such/slice.png")
 
