@@ -149,6 +149,18 @@ def test_optional_auth_and_throttling_are_parameters(template):
     assert {"PredictUrl", "HealthUrl"} <= set(template["Outputs"])
 
 
+def test_reserved_concurrency_is_an_optional_cost_ceiling(template):
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == 0
+    function = template["Resources"]["FractureFunction"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == {
+        "Fn::If": [
+            "HasReservedConcurrency",
+            {"Ref": "ReservedConcurrency"},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+
+
 def sam_validate(path):
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
     command = [str(SAM), "validate", "--lint", "--template-file", str(path)]
