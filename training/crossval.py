@@ -60,15 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         train_images = [images[r.path] for r in train]
         validation_images = [images[r.path] for r in validation]
         y_train, y_validation = labels_of(train), labels_of(validation)
-        options = FitOptions(
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            optimizer=args.optimizer,
-            learning_rate=args.learning_rate,
-            augment=args.augment,
-            seed=args.seed,
-            quiet=True,
-        )
+        options = FitOptions.from_args(args, quiet=True)
         validation_tensors = to_tensors(validation_images, PREPROCESSING_NAME, size)
         result = fit(
             args.arch,

@@ -8,9 +8,10 @@ go to the other criterion, then to the earlier epoch.
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import keras
 import numpy as np
@@ -40,6 +41,12 @@ class FitOptions:
     # Learning rate per epoch to replay (a refit without validation repeats the schedule
     # that ReduceLROnPlateau made on the selection run); None = the plateau rule.
     schedule: list[float] | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, **overrides) -> FitOptions:
+        """The recipe a CLI's parsed arguments name; fields a CLI lacks keep their defaults."""
+        named = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+        return cls(**(named | overrides))
 
 
 @dataclass

@@ -119,18 +119,7 @@ def run(args: argparse.Namespace) -> dict:
     y_train, y_validation = labels_of(train), labels_of(validation)
     y_test = labels_of(test_records)
 
-    options = FitOptions(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        select=args.select,
-        patience=args.patience,
-        augment=args.augment,
-        weights=args.weights,
-        seed=args.seed,
-        quiet=quiet,
-    )
+    options = FitOptions.from_args(args, quiet=quiet)
     architectures = list(ARCHITECTURES) if args.arch == "all" else [args.arch]
     candidates: dict[str, dict] = {}
     results: dict[str, FitResult] = {}
