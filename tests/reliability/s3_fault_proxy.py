@@ -105,13 +105,15 @@ class S3FaultProxy:
                 if fault is not None:
                     status, message = S3_ERRORS[fault]
                     document = s3_error_document(fault, message)
+                    # Recorded before answering: once the client has its answer, the test
+                    # can read `requests` without racing this thread.
+                    proxy._record(self.command, self.path, status)
                     self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(document)))
                     self.end_headers()
                     if self.command != "HEAD":
                         self.wfile.write(document)
-                    proxy._record(self.command, self.path, status)
                     return
                 time.sleep(proxy.delay_s)
                 upstream = http.client.HTTPConnection(
@@ -121,6 +123,7 @@ class S3FaultProxy:
                     upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
                     response = upstream.getresponse()
                     payload = response.read()
+                    proxy._record(self.command, self.path, response.status)
                     self.send_response(response.status)
                     skipped = {"transfer-encoding", "connection", "content-length"}
                     for name, value in response.getheaders():
@@ -133,7 +136,6 @@ class S3FaultProxy:
                     self.end_headers()
                     if self.command != "HEAD":
                         self.wfile.write(payload)
-                    proxy._record(self.command, self.path, response.status)
                 finally:
                     upstream.close()
 
