@@ -171,16 +171,20 @@ def labels_of(records: list[ImageRecord]) -> np.ndarray:
     return np.array([r.label for r in records], dtype=np.float32)
 
 
+def class_counts(records: list[ImageRecord]) -> dict:
+    """Images in all and per class: the counts every summary of a set of records starts with."""
+    return {
+        "images": len(records),
+        "fracture_images": sum(r.label for r in records),
+        "normal_images": sum(1 - r.label for r in records),
+    }
+
+
 def split_summary(train: list[ImageRecord], validation: list[ImageRecord], seed: int) -> dict:
     """What model.json and the model card say about the split."""
 
     def side(records: list[ImageRecord]) -> dict:
-        return {
-            "images": len(records),
-            "fracture_images": sum(r.label for r in records),
-            "normal_images": sum(1 - r.label for r in records),
-            "base_slices": sorted({r.base_slice for r in records}),
-        }
+        return class_counts(records) | {"base_slices": sorted({r.base_slice for r in records})}
 
     return {
         "method": "grouped by base slice (file-name stem before the first '-'), per class",

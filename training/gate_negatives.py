@@ -146,6 +146,18 @@ GENERATED: dict[str, Callable[[np.random.Generator], Image.Image]] = {
 }
 
 
+def square_crops(
+    image: Image.Image, rng: np.random.Generator, crops: int, smallest: float
+) -> Iterator[Image.Image]:
+    """`crops` seeded square crops of `image`, each side `smallest`..1 of its shorter side."""
+    width, height = image.size
+    for _ in range(crops):
+        side = int(rng.uniform(smallest, 1.0) * min(width, height))
+        left = int(rng.integers(0, width - side + 1))
+        top = int(rng.integers(0, height - side + 1))
+        yield image.crop((left, top, left + side, top + side))
+
+
 def skimage_dir() -> Path:
     """The folder of sample images inside the installed scikit-image wheel."""
     import skimage
@@ -164,12 +176,7 @@ def skimage_samples(rng: np.random.Generator, crops: int = 4) -> Iterator[Image.
             opened.load()
             image = opened.convert("RGB")
         yield image
-        width, height = image.size
-        for _ in range(crops):
-            side = int(rng.uniform(0.4, 1.0) * min(width, height))
-            left = int(rng.integers(0, width - side + 1))
-            top = int(rng.integers(0, height - side + 1))
-            yield image.crop((left, top, left + side, top + side))
+        yield from square_crops(image, rng, crops, smallest=0.4)
 
 
 def skimage_faces() -> Iterator[Image.Image]:
@@ -208,12 +215,7 @@ def other_wheel_images(rng: np.random.Generator, crops: int = 10) -> Iterator[Im
         with Image.open(path) as opened:
             image = opened.convert("RGB")
         yield image
-        width, height = image.size
-        for _ in range(crops):
-            side = int(rng.uniform(0.3, 1.0) * min(width, height))
-            left = int(rng.integers(0, width - side + 1))
-            top = int(rng.integers(0, height - side + 1))
-            yield image.crop((left, top, left + side, top + side))
+        yield from square_crops(image, rng, crops, smallest=0.3)
     mri = sample_data / "s1045.ima.gz"
     if mri.is_file():
         pixels = np.frombuffer(gzip.decompress(mri.read_bytes()), np.uint16).reshape(256, 256)

@@ -18,6 +18,7 @@ from training.audit import audit
 from training.data import (
     DataError,
     ImageRecord,
+    class_counts,
     grouped_split,
     held_out_dir,
     labels_of,
@@ -77,12 +78,7 @@ def better_candidate(a: dict, b: dict | None, select: str) -> bool:
 
 def data_summary(records: list[ImageRecord], test_records: list[ImageRecord], root: Path) -> dict:
     def counts(rs: list[ImageRecord]) -> dict:
-        return {
-            "images": len(rs),
-            "fracture_images": sum(r.label for r in rs),
-            "normal_images": sum(1 - r.label for r in rs),
-            "base_slices": len({r.base_slice for r in rs}),
-        }
+        return class_counts(rs) | {"base_slices": len({r.base_slice for r in rs})}
 
     return {
         "source": "Kaggle 'Spine Fracture Prediction from C.T.' layout",

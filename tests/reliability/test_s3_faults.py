@@ -12,6 +12,7 @@ import pytest
 
 from inference.errors import RequestError
 from inference.s3 import fetch_s3_object
+from tests.fake_aws import fake_aws_client, moto_server
 from tests.reliability.s3_fault_proxy import S3FaultProxy
 from tests.synthetic import ct_slice, encode
 
@@ -22,26 +23,13 @@ IMAGE = encode(ct_slice(seed=3))
 
 @pytest.fixture(scope="module")
 def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="module")
 def s3_proxy(moto_endpoint):
-    import boto3
-
-    seeding = boto3.client(
-        "s3",
-        endpoint_url=moto_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    seeding = fake_aws_client("s3", moto_endpoint)
     seeding.create_bucket(Bucket=BUCKET)
     seeding.put_object(Bucket=BUCKET, Key=KEY, Body=IMAGE)
     proxy = S3FaultProxy(moto_endpoint).start()

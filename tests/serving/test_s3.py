@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import urllib.request
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from tests.fake_aws import fake_aws_client, moto_server
 from tests.synthetic import ct_slice, encode, photo_like
 
 BUCKET = "ct-slices"
@@ -17,24 +16,14 @@ OTHER = "other-bucket"
 
 @pytest.fixture(scope="module")
 def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    for bucket in (BUCKET, OTHER):
-        s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=BUCKET, Key="slices/ct.png", Body=encode(ct_slice(seed=8)))
-    s3.put_object(Bucket=BUCKET, Key="slices/photo.jpg", Body=encode(photo_like(3), "JPEG"))
-    s3.put_object(Bucket=OTHER, Key="ct.png", Body=encode(ct_slice(seed=9)))
-    yield url
-    server.stop()
+    with moto_server() as url:
+        s3 = fake_aws_client("s3", url)
+        for bucket in (BUCKET, OTHER):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=BUCKET, Key="slices/ct.png", Body=encode(ct_slice(seed=8)))
+        s3.put_object(Bucket=BUCKET, Key="slices/photo.jpg", Body=encode(photo_like(3), "JPEG"))
+        s3.put_object(Bucket=OTHER, Key="ct.png", Body=encode(ct_slice(seed=9)))
+        yield url
 
 
 @pytest.fixture
@@ -91,13 +80,7 @@ def test_malformed_s3_urls_are_400(handler, context, s3_env, url):
 
 def test_access_denied_is_403(handler, context, s3_env, monkeypatch):
     """An IAM user allowed only another bucket: moto's server answers AccessDenied."""
-    iam = boto3.client(
-        "iam",
-        endpoint_url=s3_env,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    iam = fake_aws_client("iam", s3_env)
     iam.create_user(UserName="reader")
     policy = {
         "Version": "2012-10-17",
