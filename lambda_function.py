@@ -24,11 +24,11 @@ MODEL_DIR = os.environ.get("MODEL_DIR") or str(Path(__file__).resolve().parent /
 logger = logs.logger
 try:
     MODEL = FractureModel(MODEL_DIR, runtime=os.environ.get("TFLITE_RUNTIME") or None)
+    SERVICE = FractureService(MODEL)
 except ModelError as exc:
     # One clear line; Lambda then reports the init error. Never serve a model we cannot trust.
     logger.error("model failed to load", extra={"model_dir": MODEL_DIR, "reason": str(exc)})
     raise
-SERVICE = FractureService(MODEL)
 SERVICE.warm_up()
 logger.info(
     "model loaded",

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from PIL import Image
 
 from inference import fetch, images, s3
-from inference.errors import BadRequest, NotACtImage
-from inference.gate import GateVerdict, assess
+from inference.errors import BadRequest, ModelError, NotACtImage
+from inference.gate import GateVerdict, assess, settings_with_defaults
 from inference.logs import loggable_source, logger, set_input
 from inference.model import FractureModel
 from inference.preprocessing import image_to_tensor
@@ -65,7 +65,12 @@ class FractureService:
     def __init__(self, model: FractureModel):
         self.model = model
         self.card = model.card
-        self.gate_settings = model.card.metadata.get("input_gate")
+        # Merged and checked once, here: a broken "input_gate" in model.json is a ModelError at
+        # init (one log line, Lambda reports an init error), not a 500 on every request.
+        try:
+            self.gate_settings = settings_with_defaults(model.card.metadata.get("input_gate"))
+        except ValueError as exc:
+            raise ModelError(f"model.json input_gate is unusable: {exc}") from exc
         # A TFLite interpreter is not thread-safe; the local server runs several threads.
         self._invoke_lock = threading.Lock()
 

@@ -130,6 +130,17 @@ def test_metadata_whose_input_size_disagrees_with_the_model_is_refused(tmp_path)
         FractureModel(directory)
 
 
+def test_an_input_gate_section_with_a_non_numeric_threshold_is_refused_at_init(tmp_path):
+    from inference.service import FractureService
+
+    directory = shipped_copy(tmp_path / "m")
+    metadata = json.loads((directory / METADATA_FILE).read_text())
+    edit_metadata(directory, input_gate={**metadata["input_gate"], "max_chroma": "three"})
+
+    with pytest.raises(ModelError, match="input_gate"):
+        FractureService(FractureModel(directory))
+
+
 def test_the_shipped_model_passes_its_own_checks(tmp_path):
     """The control for the refusals above: the very same copy, untouched, loads."""
     model = FractureModel(shipped_copy(tmp_path / "m"))
